@@ -60,7 +60,7 @@ func Sum(text []byte) Checksum {
 	var h fnvSink
 	h.reset()
 	for _, c := range text {
-		h.WriteByte(c)
+		h.writeByte(c)
 	}
 	return Checksum(h.sum)
 }
@@ -71,8 +71,8 @@ func Sum(text []byte) Checksum {
 func OfString(s string) Checksum {
 	var h fnvSink
 	h.reset()
-	h.WriteString("(string)")
-	h.WriteString(s)
+	h.writeString("(string)")
+	h.writeString(s)
 	return Checksum(h.sum)
 }
 
@@ -86,11 +86,11 @@ type fnvSink struct{ sum uint32 }
 
 func (h *fnvSink) reset() { h.sum = fnvOffset32 }
 
-func (h *fnvSink) WriteByte(c byte) {
+func (h *fnvSink) writeByte(c byte) {
 	h.sum = (h.sum ^ uint32(c)) * fnvPrime32
 }
 
-func (h *fnvSink) WriteString(s string) {
+func (h *fnvSink) writeString(s string) {
 	sum := h.sum
 	for i := 0; i < len(s); i++ {
 		sum = (sum ^ uint32(s[i])) * fnvPrime32
@@ -101,5 +101,5 @@ func (h *fnvSink) WriteString(s string) {
 // textSink collects the text.
 type textSink struct{ strings.Builder }
 
-func (t *textSink) WriteString(s string) { t.Builder.WriteString(s) }
-func (t *textSink) WriteByte(c byte)     { t.Builder.WriteByte(c) }
+func (t *textSink) writeString(s string) { t.Builder.WriteString(s) }
+func (t *textSink) writeByte(c byte)     { t.Builder.WriteByte(c) }

@@ -12,8 +12,8 @@ import (
 // that hashes as it goes (New: no text is ever materialised) and one that
 // collects the text (Text).
 type sink interface {
-	WriteString(s string)
-	WriteByte(b byte)
+	writeString(s string)
+	writeByte(b byte)
 }
 
 // printer writes the text that go-spew v1.1.1 produces for the verb "%#v".
@@ -60,7 +60,7 @@ type printer struct {
 
 func (p *printer) top(v any) {
 	if v == nil {
-		p.out.WriteString("(interface {})<nil>")
+		p.out.writeString("(interface {})<nil>")
 		return
 	}
 	p.value(reflect.ValueOf(v))
@@ -79,7 +79,7 @@ func (p *printer) unwrap(v reflect.Value) reflect.Value {
 
 func (p *printer) pointer(v reflect.Value) {
 	if v.IsNil() && p.suppressed {
-		p.out.WriteString("<nil>")
+		p.out.writeString("<nil>")
 		return
 	}
 	for addr, d := range p.seen {
@@ -116,23 +116,23 @@ func (p *printer) pointer(v reflect.Value) {
 		}
 	}
 	if !p.suppressed {
-		p.out.WriteByte('(')
+		p.out.writeByte('(')
 		p.stars(levels)
-		p.out.WriteString(e.Type().String())
-		p.out.WriteByte(')')
+		p.out.writeString(e.Type().String())
+		p.out.writeByte(')')
 	} else {
 		if isNil || cycle {
 			levels += strings.Count(e.Type().String(), "*")
 		}
-		p.out.WriteByte('<')
+		p.out.writeByte('<')
 		p.stars(levels)
-		p.out.WriteByte('>')
+		p.out.writeByte('>')
 	}
 	switch {
 	case isNil:
-		p.out.WriteString("<nil>")
+		p.out.writeString("<nil>")
 	case cycle:
-		p.out.WriteString("<shown>")
+		p.out.writeString("<shown>")
 	default:
 		p.suppressed = true
 		p.value(e)
@@ -141,14 +141,14 @@ func (p *printer) pointer(v reflect.Value) {
 
 func (p *printer) stars(n int) {
 	for range n {
-		p.out.WriteByte('*')
+		p.out.writeByte('*')
 	}
 }
 
 func (p *printer) value(v reflect.Value) {
 	k := v.Kind()
 	if k == reflect.Invalid {
-		p.out.WriteString("<invalid>")
+		p.out.writeString("<invalid>")
 		return
 	}
 	if k == reflect.Pointer {
@@ -156,9 +156,9 @@ func (p *printer) value(v reflect.Value) {
 		return
 	}
 	if !p.suppressed {
-		p.out.WriteByte('(')
-		p.out.WriteString(v.Type().String())
-		p.out.WriteByte(')')
+		p.out.writeByte('(')
+		p.out.writeString(v.Type().String())
+		p.out.writeByte(')')
 	}
 	p.suppressed = false
 	if p.methods && k != reflect.Interface && p.method(v) {
@@ -167,29 +167,29 @@ func (p *printer) value(v reflect.Value) {
 	switch k {
 	case reflect.Bool:
 		if v.Bool() {
-			p.out.WriteString("true")
+			p.out.writeString("true")
 		} else {
-			p.out.WriteString("false")
+			p.out.writeString("false")
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		var buf [24]byte
-		p.out.WriteString(string(strconv.AppendInt(buf[:0], v.Int(), 10)))
+		p.out.writeString(string(strconv.AppendInt(buf[:0], v.Int(), 10)))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		var buf [24]byte
-		p.out.WriteString(string(strconv.AppendUint(buf[:0], v.Uint(), 10)))
+		p.out.writeString(string(strconv.AppendUint(buf[:0], v.Uint(), 10)))
 	case reflect.Float32:
-		p.out.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 32))
+		p.out.writeString(strconv.FormatFloat(v.Float(), 'g', -1, 32))
 	case reflect.Float64:
-		p.out.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
+		p.out.writeString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
 	case reflect.Complex64:
 		p.complex(v.Complex(), 32)
 	case reflect.Complex128:
 		p.complex(v.Complex(), 64)
 	case reflect.String:
-		p.out.WriteString(v.String())
+		p.out.writeString(v.String())
 	case reflect.Slice:
 		if v.IsNil() {
-			p.out.WriteString("<nil>")
+			p.out.writeString("<nil>")
 			return
 		}
 		p.list(v)
@@ -198,28 +198,28 @@ func (p *printer) value(v reflect.Value) {
 	case reflect.Interface:
 		// Only a nil interface reaches here: unwrap resolved the others.
 		if v.IsNil() {
-			p.out.WriteString("<nil>")
+			p.out.writeString("<nil>")
 		}
 	case reflect.Map:
 		if v.IsNil() {
-			p.out.WriteString("<nil>")
+			p.out.writeString("<nil>")
 			return
 		}
 		p.mapping(v)
 	case reflect.Struct:
-		p.out.WriteByte('{')
+		p.out.writeByte('{')
 		p.depth++
 		t := v.Type()
 		for i := range v.NumField() {
 			if i > 0 {
-				p.out.WriteByte(' ')
+				p.out.writeByte(' ')
 			}
-			p.out.WriteString(t.Field(i).Name)
-			p.out.WriteByte(':')
+			p.out.writeString(t.Field(i).Name)
+			p.out.writeByte(':')
 			p.value(p.unwrap(v.Field(i)))
 		}
 		p.depth--
-		p.out.WriteByte('}')
+		p.out.writeByte('}')
 	case reflect.Uintptr:
 		p.hexPtr(uintptr(v.Uint()))
 	case reflect.UnsafePointer, reflect.Chan, reflect.Func:
@@ -228,21 +228,21 @@ func (p *printer) value(v reflect.Value) {
 }
 
 func (p *printer) list(v reflect.Value) {
-	p.out.WriteByte('[')
+	p.out.writeByte('[')
 	p.depth++
 	for i := range v.Len() {
 		if i > 0 {
-			p.out.WriteByte(' ')
+			p.out.writeByte(' ')
 		}
 		p.suppressed = true
 		p.value(p.unwrap(v.Index(i)))
 	}
 	p.depth--
-	p.out.WriteByte(']')
+	p.out.writeByte(']')
 }
 
 func (p *printer) mapping(v reflect.Value) {
-	p.out.WriteString("map[")
+	p.out.writeString("map[")
 	p.depth++
 	keys := v.MapKeys()
 	if p.sortKeys {
@@ -250,35 +250,35 @@ func (p *printer) mapping(v reflect.Value) {
 	}
 	for i, key := range keys {
 		if i > 0 {
-			p.out.WriteByte(' ')
+			p.out.writeByte(' ')
 		}
 		p.suppressed = true
 		p.value(p.unwrap(key))
-		p.out.WriteByte(':')
+		p.out.writeByte(':')
 		p.suppressed = true
 		p.value(p.unwrap(v.MapIndex(key)))
 	}
 	p.depth--
-	p.out.WriteByte(']')
+	p.out.writeByte(']')
 }
 
 func (p *printer) complex(c complex128, bits int) {
-	p.out.WriteByte('(')
-	p.out.WriteString(strconv.FormatFloat(real(c), 'g', -1, bits))
+	p.out.writeByte('(')
+	p.out.writeString(strconv.FormatFloat(real(c), 'g', -1, bits))
 	if imag(c) >= 0 {
-		p.out.WriteByte('+')
+		p.out.writeByte('+')
 	}
-	p.out.WriteString(strconv.FormatFloat(imag(c), 'g', -1, bits))
-	p.out.WriteString("i)")
+	p.out.writeString(strconv.FormatFloat(imag(c), 'g', -1, bits))
+	p.out.writeString("i)")
 }
 
 func (p *printer) hexPtr(u uintptr) {
 	if u == 0 {
-		p.out.WriteString("<nil>")
+		p.out.writeString("<nil>")
 		return
 	}
-	p.out.WriteString("0x")
-	p.out.WriteString(strconv.FormatUint(uint64(u), 16))
+	p.out.writeString("0x")
+	p.out.writeString(strconv.FormatUint(uint64(u), 16))
 }
 
 var (
@@ -306,18 +306,18 @@ func (p *printer) method(v reflect.Value) (handled bool) {
 	addr.Elem().Set(v)
 	defer func() {
 		if r := recover(); r != nil {
-			p.out.WriteString("(PANIC=")
-			p.out.WriteString(fmt.Sprintf("%v", r))
-			p.out.WriteByte(')')
+			p.out.writeString("(PANIC=")
+			p.out.writeString(fmt.Sprintf("%v", r))
+			p.out.writeByte(')')
 			handled = true
 		}
 	}()
 	switch x := addr.Interface().(type) {
 	case error:
-		p.out.WriteString(x.Error())
+		p.out.writeString(x.Error())
 		return true
 	case fmt.Stringer:
-		p.out.WriteString(x.String())
+		p.out.writeString(x.String())
 		return true
 	}
 	return false
