@@ -1,0 +1,221 @@
+// Package cpuset is a set of CPU ids whose Go package and type names, and
+// whose single unexported field, equal those of kubelet's cpuset.CPUSet
+// (k8s.io/utils/cpuset), so that the checksum text of a value that holds one
+// is the text kubelet hashes:
+//
+//	(cpuset.CPUSet){elems:(map[int]struct {})map[4:{} 5:{} 6:{}]}
+//
+// It also parses and formats kubelet's list syntax ("0-3,7").
+//
+// A CPUSet is immutable once built and safe for concurrent reads.
+package cpuset
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// CPUSet is a set of CPU ids. The zero value is an empty set whose checksum
+// text is `{elems:(map[int]struct {})<nil>}`; New and Parse return sets with
+// a made map, as kubelet's do (`map[]` when empty).
+type CPUSet struct {
+	// elems must stay the only field, with this name and type: it is part of
+	// the text kubelet hashes (cpumanager V3 pod entries).
+	elems map[int]struct{}
+}
+
+// MaxCPU is the largest CPU id Parse accepts. Kubelet has no limit; ckpt has
+// one so that a damaged file ("0-999999999") cannot make it allocate without
+// bound. Linux supports at most 8192 CPUs (NR_CPUS), far below it.
+const MaxCPU = 1<<16 - 1
+
+// maxWork bounds the total number of ids that ranges in one Parse may add,
+// for the same reason as MaxCPU ("0-65535,0-65535,..." repeated).
+const maxWork = 1 << 20
+
+// Sentinel errors wrapped by *ParseError.
+var (
+	// ErrSyntax marks a part of a cpuset list that is not a number or range.
+	ErrSyntax = errors.New("invalid cpuset syntax")
+	// ErrRange marks a range whose start exceeds its end, or an id above
+	// MaxCPU.
+	ErrRange = errors.New("invalid cpuset range")
+)
+
+// ParseError reports why a cpuset list could not be parsed.
+type ParseError struct {
+	// Input is the whole list.
+	Input string
+	// Part is the comma-separated part that failed.
+	Part string
+	// Err is ErrSyntax or ErrRange, possibly wrapping a strconv error.
+	Err error
+}
+
+// Error implements error. For a bad number it ends with the strconv text
+// kubelet prints (`strconv.Atoi: parsing "1.3": invalid syntax`).
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("cpuset %q: part %q: %v", e.Input, e.Part, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// numError keeps kubelet's strconv text while wrapping ErrSyntax.
+type numError struct{ err error }
+
+func (e *numError) Error() string   { return e.err.Error() }
+func (e *numError) Unwrap() []error { return []error{ErrSyntax, e.err} }
+
+// New returns a set holding cpus.
+func New(cpus ...int) CPUSet {
+	s := CPUSet{elems: make(map[int]struct{}, len(cpus))}
+	for _, c := range cpus {
+		s.elems[c] = struct{}{}
+	}
+	return s
+}
+
+// Parse parses kubelet's cpuset list syntax: comma-separated ids and
+// inclusive ranges ("0-3,7"); the empty string is the empty set. It follows
+// k8s.io/utils/cpuset.Parse (strconv.Atoi per number, no spaces, "a-b" with
+// a <= b), and rejects ids above MaxCPU.
+func Parse(s string) (CPUSet, error) {
+	out := New()
+	if s == "" {
+		return out, nil
+	}
+	work := 0
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		start, err := atoi(lo)
+		if err != nil {
+			return New(), &ParseError{Input: s, Part: part, Err: err}
+		}
+		end := start
+		if isRange {
+			if end, err = atoi(hi); err != nil {
+				return New(), &ParseError{Input: s, Part: part, Err: err}
+			}
+			if start > end {
+				return New(), &ParseError{Input: s, Part: part,
+					Err: fmt.Errorf("%w: %d > %d", ErrRange, start, end)}
+			}
+		}
+		if start < 0 || end > MaxCPU {
+			return New(), &ParseError{Input: s, Part: part,
+				Err: fmt.Errorf("%w: CPU ids must be within 0-%d", ErrRange, MaxCPU)}
+		}
+		work += end - start + 1
+		if work > maxWork {
+			return New(), &ParseError{Input: s, Part: part,
+				Err: fmt.Errorf("%w: more than %d ids in ranges", ErrRange, maxWork)}
+		}
+		for c := start; c <= end; c++ {
+			out.elems[c] = struct{}{}
+		}
+	}
+	return out, nil
+}
+
+func atoi(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, &numError{err: err}
+	}
+	return n, nil
+}
+
+// Size returns the number of CPUs in s.
+func (s CPUSet) Size() int { return len(s.elems) }
+
+// IsEmpty reports whether s holds no CPU.
+func (s CPUSet) IsEmpty() bool { return len(s.elems) == 0 }
+
+// Contains reports whether cpu is in s.
+func (s CPUSet) Contains(cpu int) bool {
+	_, ok := s.elems[cpu]
+	return ok
+}
+
+// List returns the CPUs of s in ascending order.
+func (s CPUSet) List() []int {
+	out := make([]int, 0, len(s.elems))
+	for c := range s.elems {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Equals reports whether s and o hold the same CPUs.
+func (s CPUSet) Equals(o CPUSet) bool {
+	if len(s.elems) != len(o.elems) {
+		return false
+	}
+	for c := range s.elems {
+		if !o.Contains(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// Union returns the CPUs in s or in any of others.
+func (s CPUSet) Union(others ...CPUSet) CPUSet {
+	out := New(s.List()...)
+	for _, o := range others {
+		for c := range o.elems {
+			out.elems[c] = struct{}{}
+		}
+	}
+	return out
+}
+
+// Intersection returns the CPUs in both s and o.
+func (s CPUSet) Intersection(o CPUSet) CPUSet {
+	out := New()
+	for c := range s.elems {
+		if o.Contains(c) {
+			out.elems[c] = struct{}{}
+		}
+	}
+	return out
+}
+
+// Difference returns the CPUs in s and not in o.
+func (s CPUSet) Difference(o CPUSet) CPUSet {
+	out := New()
+	for c := range s.elems {
+		if !o.Contains(c) {
+			out.elems[c] = struct{}{}
+		}
+	}
+	return out
+}
+
+// String formats s in kubelet's list syntax: ascending, runs of two or more
+// consecutive ids as "a-b", joined by commas ("0-3,7"); "" when empty.
+func (s CPUSet) String() string {
+	cpus := s.List()
+	var b strings.Builder
+	for i := 0; i < len(cpus); {
+		j := i
+		for j+1 < len(cpus) && cpus[j+1] == cpus[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(cpus[i]))
+		if j > i {
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(cpus[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
+}
