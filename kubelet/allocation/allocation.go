@@ -73,18 +73,18 @@ const quantityNote = "this format hashes resource.Quantity internals as kubelet'
 // A file cut short inside the data string is recognised by the start of
 // its content. Sniff is cheap and never panics.
 func Sniff(data []byte) bool {
-	ms := scanObject(data)
-	if m, ok := find(ms, "data"); ok {
-		if m.first != '"' || containsFold(m.raw, "DRACheckpoint") || containsFold(m.raw, "ClaimInfoStateList") {
+	ms := check.ScanObject(data)
+	if m, ok := check.Find(ms, "data"); ok {
+		if m.First != '"' || containsFold(m.Raw, "DRACheckpoint") || containsFold(m.Raw, "ClaimInfoStateList") {
 			return false
 		}
-		return containsFold(m.raw, `\"entries\"`) || containsFold(m.raw, `\"allocationEntries\"`) ||
-			strings.HasPrefix(string(m.raw), `"{}"`)
+		return containsFold(m.Raw, `\"entries\"`) || containsFold(m.Raw, `\"allocationEntries\"`) ||
+			strings.HasPrefix(string(m.Raw), `"{}"`)
 	}
-	if _, ok := find(ms, "allocationEntries"); ok {
+	if _, ok := check.Find(ms, "allocationEntries"); ok {
 		return true
 	}
-	_, ok := find(ms, "resizeStatusEntries")
+	_, ok := check.Find(ms, "resizeStatusEntries")
 	return ok
 }
 
@@ -99,11 +99,11 @@ func Examine(data []byte) (res check.Result) {
 				Err:       fmt.Errorf("%w: %s: internal error while examining: %v", check.ErrInvalid, what, r)}
 		}
 	}()
-	ms := scanObject(data)
-	_, hasData := find(ms, "data")
-	_, hasAlloc := find(ms, "allocationEntries")
-	_, hasResize := find(ms, "resizeStatusEntries")
-	_, hasSum := find(ms, "checksum")
+	ms := check.ScanObject(data)
+	_, hasData := check.Find(ms, "data")
+	_, hasAlloc := check.Find(ms, "allocationEntries")
+	_, hasResize := check.Find(ms, "resizeStatusEntries")
+	_, hasSum := check.Find(ms, "checksum")
 	if !hasData && (hasAlloc || hasResize || hasSum) {
 		return examineStruct(data)
 	}
@@ -136,9 +136,9 @@ func examineData(data []byte) check.Result {
 		res.Verdict, res.Err = check.Invalid, err
 		return res
 	}
-	inner := scanObject([]byte(f.Data))
-	_, hasEntries := find(inner, "entries")
-	_, hasAlloc := find(inner, "allocationEntries")
+	inner := check.ScanObject([]byte(f.Data))
+	_, hasEntries := check.Find(inner, "entries")
+	_, hasAlloc := check.Find(inner, "allocationEntries")
 	if hasAlloc && !hasEntries {
 		res.Format, res.Description = FormatData132, describe(FormatData132)
 	}

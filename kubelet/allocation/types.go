@@ -139,7 +139,7 @@ func Encode(info PodResourceCheckpointInfo) ([]byte, error) {
 // requireMember reports a document without the named member (any case) as
 // invalid.
 func requireMember(data []byte, name string) error {
-	if _, ok := find(scanObject(data), name); !ok {
+	if _, ok := check.Find(check.ScanObject(data), name); !ok {
 		return check.ContentError(what, "required member %q is missing", name)
 	}
 	return nil

@@ -103,12 +103,12 @@ func Encode(cp Checkpoint) ([]byte, error) {
 // file cut short before those keys is recognised by the raw key
 // "PodDeviceEntries". Sniff is cheap and never panics.
 func Sniff(data []byte) bool {
-	if m, ok := find(scanObject(data), "Data"); ok && m.first == '{' {
-		inner := scanObject(m.raw)
-		if _, ok := find(inner, "PodDeviceEntries"); ok {
+	if m, ok := check.Find(check.ScanObject(data), "Data"); ok && m.First == '{' {
+		inner := check.ScanObject(m.Raw)
+		if _, ok := check.Find(inner, "PodDeviceEntries"); ok {
 			return true
 		}
-		if _, ok := find(inner, "RegisteredDevices"); ok {
+		if _, ok := check.Find(inner, "RegisteredDevices"); ok {
 			return true
 		}
 	}

@@ -94,14 +94,14 @@ func Encode(cp PodSandboxCheckpoint) ([]byte, error) {
 // in upper case and no namespace; the legacy DRA checkpoint has no name.
 // Sniff is cheap and never panics.
 func Sniff(data []byte) bool {
-	ms := scanObject(data)
-	if _, ok := find(ms, "namespace"); ok {
+	ms := check.ScanObject(data)
+	if _, ok := check.Find(ms, "namespace"); ok {
 		return true
 	}
 	var version, name bool
 	for _, m := range ms {
-		version = version || m.key == "version"
-		name = name || m.key == "name"
+		version = version || m.Key == "version"
+		name = name || m.Key == "name"
 	}
 	return version && name
 }
@@ -199,9 +199,9 @@ func describe(format string) string {
 // requireIdentity reports a document without name and namespace members as
 // invalid: they identify the sandbox, even though no checksum covers them.
 func requireIdentity(data []byte) error {
-	ms := scanObject(data)
+	ms := check.ScanObject(data)
 	for _, k := range []string{"name", "namespace"} {
-		if _, ok := find(ms, k); !ok {
+		if _, ok := check.Find(ms, k); !ok {
 			return check.ContentError(what, "required member %q is missing", k)
 		}
 	}

@@ -158,9 +158,9 @@ func dataNotes(s string, cd *CheckpointData) []string {
 		notes = append(notes, fmt.Sprintf("kind %q, apiVersion %q: kubelet writes %q, %q but does not check them when reading, "+
 			"so this file loads", cd.Kind, cd.APIVersion, CheckpointKind, CheckpointAPIVersion))
 	}
-	for _, m := range scanObject([]byte(s)) {
-		if !equalFoldAny(m.key, "kind", "apiVersion", "ClaimInfoStateList") {
-			notes = append(notes, fmt.Sprintf("unknown key %q in the Data string: kubelet ignores it and its content", m.key))
+	for _, m := range check.ScanObject([]byte(s)) {
+		if !equalFoldAny(m.Key, "kind", "apiVersion", "ClaimInfoStateList") {
+			notes = append(notes, fmt.Sprintf("unknown key %q in the Data string: kubelet ignores it and its content", m.Key))
 		}
 	}
 	return notes

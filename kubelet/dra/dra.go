@@ -58,25 +58,25 @@ const (
 //
 // Sniff is cheap and never panics.
 func Sniff(data []byte) bool {
-	ms := scanObject(data)
+	ms := check.ScanObject(data)
 	for _, m := range ms {
-		if m.key == "Data" && m.first == '"' {
-			return containsFold(m.raw, "DRACheckpoint") || containsFold(m.raw, "ClaimInfoStateList") ||
-				containsFold(m.raw, "dra.kubelet.k8s.io")
+		if m.Key == "Data" && m.First == '"' {
+			return containsFold(m.Raw, "DRACheckpoint") || containsFold(m.Raw, "ClaimInfoStateList") ||
+				containsFold(m.Raw, "dra.kubelet.k8s.io")
 		}
 	}
-	_, version := find(ms, "version")
-	entries, hasEntries := find(ms, "entries")
-	_, hasChecksum := find(ms, "checksum")
+	_, version := check.Find(ms, "version")
+	entries, hasEntries := check.Find(ms, "entries")
+	_, hasChecksum := check.Find(ms, "checksum")
 	if !version || !(hasEntries || hasChecksum) {
 		return false
 	}
 	for _, k := range []string{"name", "namespace", "data", "policyName"} {
-		if _, ok := find(ms, k); ok {
+		if _, ok := check.Find(ms, k); ok {
 			return false
 		}
 	}
-	return !hasEntries || entries.first == '[' || entries.first == 'n' || entries.first == 0
+	return !hasEntries || entries.First == '[' || entries.First == 'n' || entries.First == 0
 }
 
 // Examine decodes data as a DRA checkpoint, picks the era from its keys
@@ -99,12 +99,12 @@ func Examine(data []byte) (res check.Result) {
 // isLegacy reports whether the top-level keys are those of the pre-1.31
 // envelope. A file too damaged to show its keys counts as current.
 func isLegacy(data []byte) bool {
-	ms := scanObject(data)
-	if _, ok := find(ms, "Data"); ok {
+	ms := check.ScanObject(data)
+	if _, ok := check.Find(ms, "Data"); ok {
 		return false
 	}
-	_, v := find(ms, "version")
-	_, e := find(ms, "entries")
+	_, v := check.Find(ms, "version")
+	_, e := check.Find(ms, "entries")
 	return v || e
 }
 

@@ -153,8 +153,8 @@ func examineLegacy(data []byte) check.Result {
 // decoding failed is picked only if all did.
 func likelyShape(data []byte, err130, errMaster error) int {
 	master := false
-	if m, ok := find(scanObject(data), "entries"); ok && m.first == '[' {
-		master = containsFold(m.raw, `"DriverState"`)
+	if m, ok := check.Find(check.ScanObject(data), "entries"); ok && m.First == '[' {
+		master = containsFold(m.Raw, `"DriverState"`)
 	}
 	switch {
 	case master && errMaster == nil, master && err130 != nil:

@@ -55,7 +55,7 @@ func decode(data []byte) (*CheckpointData, error) {
 	if err := check.DecodeJSON(what, data, cp); err != nil {
 		return nil, err
 	}
-	if _, ok := find(scanObject(data), "Data"); !ok {
+	if _, ok := check.Find(check.ScanObject(data), "Data"); !ok {
 		return nil, check.ContentError(what, "required member \"Data\" is missing")
 	}
 	if cp.Data == nil {
@@ -85,11 +85,11 @@ func Encode(cp CheckpointData) ([]byte, error) {
 // manager checkpoint's Data holds PodDeviceEntries). Sniff is cheap and
 // never panics.
 func Sniff(data []byte) bool {
-	ms := scanObject(data)
+	ms := check.ScanObject(data)
 	var version, name bool
-	var d *member
+	var d *check.Member
 	for i, m := range ms {
-		switch m.key {
+		switch m.Key {
 		case "Version":
 			version = true
 		case "Name":
@@ -98,14 +98,14 @@ func Sniff(data []byte) bool {
 			d = &ms[i]
 		}
 	}
-	if _, ns := find(ms, "namespace"); !version || !name || d == nil || ns {
+	if _, ns := check.Find(ms, "namespace"); !version || !name || d == nil || ns {
 		return false
 	}
-	if d.first != '{' && d.first != 'n' && d.first != 0 {
+	if d.First != '{' && d.First != 'n' && d.First != 0 {
 		return false
 	}
-	for _, m := range scanObject(d.raw) {
-		if !strings.EqualFold(m.key, "port_mappings") && !strings.EqualFold(m.key, "host_network") {
+	for _, m := range check.ScanObject(d.Raw) {
+		if !strings.EqualFold(m.Key, "port_mappings") && !strings.EqualFold(m.Key, "host_network") {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package dockershim
+package check
 
 import (
 	"bytes"
@@ -6,25 +6,25 @@ import (
 	"strings"
 )
 
-// member is one key of a JSON object seen by scanObject: the first byte of
+// Member is one key of a JSON object seen by ScanObject: the First byte of
 // its value ('{', '[', '"', 'n', ...) and the value's bytes (complete, or
 // cut short when the document is).
-type member struct {
-	key   string
-	first byte
-	raw   []byte
+type Member struct {
+	Key   string
+	First byte
+	Raw   []byte
 }
 
-// scanObject lists the members of the JSON object in data, in file order.
+// ScanObject lists the members of the JSON object in data, in file order.
 // It never fails: it stops quietly where the bytes stop making sense, so a
 // truncated or trailing-garbage file still shows the keys it starts with.
 // Sniffing needs only that, and must stay cheap and panic-free.
-func scanObject(data []byte) []member {
+func ScanObject(data []byte) []Member {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil
 	}
-	var out []member
+	var out []Member
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -39,24 +39,24 @@ func scanObject(data []byte) []member {
 			start++
 		}
 		if start >= len(data) {
-			return append(out, member{key: key})
+			return append(out, Member{Key: key})
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return append(out, member{key: key, first: data[start], raw: data[start:]})
+			return append(out, Member{Key: key, First: data[start], Raw: data[start:]})
 		}
-		out = append(out, member{key: key, first: data[start], raw: raw})
+		out = append(out, Member{Key: key, First: data[start], Raw: raw})
 	}
 	return out
 }
 
-// find returns the first member whose key equals name, ignoring case as
+// Find returns the first Member whose key equals name, ignoring case as
 // encoding/json does when it matches keys to fields.
-func find(ms []member, name string) (member, bool) {
+func Find(ms []Member, name string) (Member, bool) {
 	for _, m := range ms {
-		if strings.EqualFold(m.key, name) {
+		if strings.EqualFold(m.Key, name) {
 			return m, true
 		}
 	}
-	return member{}, false
+	return Member{}, false
 }
