@@ -16,8 +16,33 @@ import (
 	"github.com/ckptkit/ckpt/kubelet/check"
 )
 
+// inspectOptions are the flags of `inspect` that sections may use.
+type inspectOptions struct {
+	// NoColor disables colour even on a terminal.
+	NoColor bool
+	// Color is true when the output is a terminal and NoColor is unset.
+	Color bool
+	// Topology is a file describing the CPU topology (for the CPU grid).
+	Topology string
+	// Sys is the root of a sysfs tree (default /sys) for topology and NUMA data.
+	Sys string
+}
+
+// inspectSection adds a titled section to `inspect FILE`, after the content
+// tables: Render returns text for people and a value for -o json (under
+// Key), or ok=false when the section does not apply to the file. Sections
+// register themselves from init functions in their own files.
+type inspectSection struct {
+	Key    string
+	Title  string
+	Render func(f kubelet.File, opts inspectOptions) (text string, value any, ok bool)
+}
+
+var inspectSections []inspectSection
+
 func newInspectCmd() *cobra.Command {
 	var output outputFlag
+	var opts inspectOptions
 	cmd := &cobra.Command{
 		Use:   "inspect [-o text|json] FILE|DIR",
 		Short: "Show the verdict on a checkpoint file and what is inside it",
@@ -44,21 +69,35 @@ Exit status as for verify.`,
 			if info.IsDir() {
 				return inspectDir(cmd.OutOrStdout(), args[0], string(output))
 			}
-			return inspectFile(cmd.OutOrStdout(), args[0], string(output))
+			opts.Color = !opts.NoColor && isTerminal(cmd.OutOrStdout())
+			return inspectFile(cmd.OutOrStdout(), args[0], string(output), opts)
 		},
 	}
 	addOutputFlag(cmd, &output)
+	cmd.Flags().BoolVar(&opts.NoColor, "no-color", false, "never use colour (it is used only when the output is a terminal)")
+	cmd.Flags().StringVar(&opts.Topology, "topology", "", "file describing the CPU topology, for the CPU grid")
+	cmd.Flags().StringVar(&opts.Sys, "sys", "/sys", "root of the sysfs tree to read CPU topology and NUMA memory from")
 	return cmd
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // inspection is the JSON form of `inspect FILE`.
 type inspection struct {
 	record
-	Content any           `json:"content"`
-	Tables  []check.Table `json:"tables,omitempty"`
+	Content  any            `json:"content"`
+	Sections map[string]any `json:"sections,omitempty"`
 }
 
-func inspectFile(w io.Writer, path, output string) error {
+func inspectFile(w io.Writer, path, output string, opts inspectOptions) error {
 	f, err := kubelet.ExamineFile(path)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -70,11 +109,28 @@ func inspectFile(w io.Writer, path, output string) error {
 		enc.SetIndent("", "  ")
 		rec := fileRecord(f)
 		rec.Checksums = r.Checksums // inspect keeps every hashed text
-		if err := enc.Encode(inspection{record: rec, Content: r.Content}); err != nil {
+		ins := inspection{record: rec, Content: r.Content}
+		for _, sec := range inspectSections {
+			if _, v, ok := sec.Render(f, opts); ok {
+				if ins.Sections == nil {
+					ins.Sections = map[string]any{}
+				}
+				ins.Sections[sec.Key] = v
+			}
+		}
+		if err := enc.Encode(ins); err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
 	} else {
 		printInspection(w, f)
+		for _, sec := range inspectSections {
+			if text, _, ok := sec.Render(f, opts); ok {
+				fmt.Fprintf(w, "\n%s\n%s", sec.Title, text)
+				if !strings.HasSuffix(text, "\n") {
+					fmt.Fprintln(w)
+				}
+			}
+		}
 	}
 	return verdictExit(r.Verdict)
 }

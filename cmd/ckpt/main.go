@@ -74,8 +74,15 @@ format version kubelet has used, verifies every checksum they carry and shows wh
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newVerifyCmd(), newInspectCmd(), newLsCmd())
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// extraCommands lets each command file register itself from an init
+// function, so commands are added without editing this file.
+var extraCommands []func() *cobra.Command
 
 // outputFlag is the kubectl-style -o/--output flag.
 type outputFlag string
