@@ -48,17 +48,25 @@ func ReadFile(path string, max int64) ([]byte, fs.FileInfo, error) {
 	if max <= 0 {
 		max = DefaultMaxSize
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
+	// Stat before opening: opening a FIFO for reading would block until a
+	// writer appears.
+	info, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, info, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, info.Mode().Type())
+		return nil, info, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(info.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, info, err
+	}
+	defer f.Close()
+	if info, err = f.Stat(); err != nil {
+		return nil, nil, err
+	}
+	if !info.Mode().IsRegular() { // replaced between the two looks
+		return nil, info, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(info.Mode()))
 	}
 	if info.Size() > max {
 		return nil, info, fmt.Errorf("%s: %w: %d bytes, limit %d", path, ErrTooLarge, info.Size(), max)
@@ -73,12 +81,32 @@ func ReadFile(path string, max int64) ([]byte, fs.FileInfo, error) {
 	return data, info, nil
 }
 
+// describeType names a file type in words.
+func describeType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a regular file"
+}
+
 // ExamineFile reads and examines one file. The error is non-nil only when
 // the file cannot be read; a damaged file is a Result, not an error.
 func ExamineFile(path string) (File, error) {
 	data, info, err := ReadFile(path, 0)
 	if err != nil {
 		f := File{Path: path, ReadErr: err}
+		if info == nil {
+			info, _ = os.Lstat(path)
+		}
 		if info != nil {
 			f.Size, f.ModTime = info.Size(), info.ModTime()
 		}
@@ -130,9 +158,27 @@ func ScanDir(dir string) (Scan, error) {
 	if !info.IsDir() {
 		return s, fmt.Errorf("%s: not a directory", dir)
 	}
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	// A kubelet root is often a symbolic link (/var/lib/kubelet ->
+	// /data/kubelet): walk where it points, and report paths under the name
+	// given. Links below the root are not followed into directories.
+	root := dir
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil && resolved != filepath.Clean(dir) {
+		root = resolved
+	}
+	shown := func(path string) string {
+		if root == dir {
+			return path
+		}
+		rel, err := filepath.Rel(root, path)
 		if err != nil {
-			if path == dir {
+			return path
+		}
+		return filepath.Join(dir, rel)
+	}
+	err = filepath.WalkDir(root, func(walked string, d fs.DirEntry, err error) error {
+		path := shown(walked)
+		if err != nil {
+			if walked == root {
 				return err
 			}
 			s.Files = append(s.Files, File{Path: path, ReadErr: err})
@@ -143,12 +189,27 @@ func ScanDir(dir string) (Scan, error) {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != dir && (strings.HasPrefix(name, ".") || skipDirs[name]) {
+			if walked != root && (strings.HasPrefix(name, ".") || skipDirs[name]) {
+				return fs.SkipDir
+			}
+			if walked != root && kindFromName(name) != check.KindUnknown {
+				// A directory where kubelet expects its checkpoint file.
+				f, _ := ExamineFile(path)
+				s.Files = append(s.Files, f)
 				return fs.SkipDir
 			}
 			return nil
 		}
+		// A file is examined whatever its content when kubelet names its
+		// checkpoints so; any other file only when it detects as one.
+		known := kindFromName(name) != check.KindUnknown || filepath.Base(filepath.Dir(walked)) == "sandbox"
 		if !d.Type().IsRegular() {
+			// Kubelet reads its checkpoints through symbolic links, and
+			// fails on anything else under their names: report those.
+			if known && !strings.HasPrefix(name, ".") {
+				f, _ := ExamineFile(path)
+				s.Files = append(s.Files, f)
+			}
 			return nil
 		}
 		if strings.HasPrefix(name, ".") {
@@ -158,11 +219,12 @@ func ScanDir(dir string) (Scan, error) {
 			}
 			return nil
 		}
-		// A file is examined whatever its content when kubelet names its
-		// checkpoints so; any other file only when it detects as one.
-		known := kindFromName(name) != check.KindUnknown || filepath.Base(filepath.Dir(path)) == "sandbox"
-		if !known && !looksLikeJSON(path) {
-			return nil
+		if !known {
+			// Other files are examined only when they may be checkpoints:
+			// they start with a JSON object and are not too large to be one.
+			if fi, err := d.Info(); err != nil || fi.Size() > DefaultMaxSize || !looksLikeJSON(path) {
+				return nil
+			}
 		}
 		f, err := ExamineFile(path)
 		if err != nil || known || f.Result.Kind != check.KindUnknown {

@@ -1,6 +1,7 @@
 // Package kubelet recognises, decodes and verifies every checkpoint file
 // kubelet has written, in every format version, behind one face: Examine
-// for bytes, ExamineFile for a file, and Scan for a kubelet root directory.
+// for bytes, ExamineFile for a file, and ScanDir for a kubelet root
+// directory.
 //
 // Each kind of file has its own package (cpumanager, memorymanager,
 // devicemanager, dra, allocation, dockershim, example) that owns its types,
@@ -145,8 +146,17 @@ func Examine(path string, data []byte) check.Result {
 		return unknownResult(data)
 	}
 	r := f.Examine(data)
-	if hint := KindFromPath(path); hint != check.KindUnknown && hint != r.Kind {
-		r.Notes = append(r.Notes, "the file name suggests a "+string(hint)+" checkpoint, but the content is a "+string(r.Kind)+" checkpoint")
+	base := filepath.Base(path)
+	switch hint := KindFromPath(path); {
+	case hint == check.KindUnknown || hint == r.Kind:
+	case kindFromName(base) == hint && (r.Verdict == check.Valid || r.Verdict == check.Unverified):
+		// Kubelet reads a file by its name: content of another kind under
+		// that name fails to load, however intact it is.
+		r.Verdict = check.Invalid
+		r.Err = fmt.Errorf("%w: kubelet reads %s as a %s checkpoint, but the content is a %s checkpoint (format %s)",
+			check.ErrInvalid, base, hint, r.Kind, r.Format)
+	default:
+		r.Notes = append(r.Notes, "the path suggests a "+string(hint)+" checkpoint, but the content is a "+string(r.Kind)+" checkpoint")
 	}
 	return r
 }

@@ -145,7 +145,7 @@ func verdictExit(v check.Verdict) error {
 
 func printInspection(w io.Writer, f kubelet.File) {
 	r := f.Result
-	fmt.Fprintf(w, "File:     %s (%d bytes)\n", f.Path, f.Size)
+	fmt.Fprintf(w, "File:     %s (%d bytes)\n", printable(f.Path), f.Size)
 	fmt.Fprintf(w, "Kind:     %s\n", r.Kind)
 	format := r.Format
 	if r.Description != "" {
@@ -154,7 +154,7 @@ func printInspection(w io.Writer, f kubelet.File) {
 	fmt.Fprintf(w, "Format:   %s\n", format)
 	fmt.Fprintf(w, "Verdict:  %s\n", r.Verdict)
 	if r.Err != nil {
-		fmt.Fprintf(w, "Problem:  %s\n", r.Err)
+		fmt.Fprintf(w, "Problem:  %s\n", printable(r.Err.Error()))
 		var de *check.DecodeError
 		if errors.As(r.Err, &de) && de.Problem.Durability() {
 			fmt.Fprintf(w, "Cause:    durability failure: the file was not completely written to disk (a write not synced before a crash or power loss), not a checksum mismatch\n")
@@ -179,12 +179,12 @@ func printInspection(w io.Writer, f kubelet.File) {
 		tw.flush()
 		for _, c := range r.Checksums {
 			if !c.OK && !c.Unverified && c.HashedText != "" {
-				fmt.Fprintf(w, "Hashed text for %s (what the computed checksum covers):\n  %s\n", c.Field, c.HashedText)
+				fmt.Fprintf(w, "Hashed text for %s (what the computed checksum covers):\n  %s\n", c.Field, printable(c.HashedText))
 			}
 		}
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(w, "Note:     %s\n", n)
+		fmt.Fprintf(w, "Note:     %s\n", printable(n))
 	}
 	for _, t := range r.Tables {
 		fmt.Fprintln(w)
@@ -194,14 +194,14 @@ func printInspection(w io.Writer, f kubelet.File) {
 
 func printTable(w io.Writer, t check.Table) {
 	if t.Title != "" {
-		fmt.Fprintln(w, t.Title)
+		fmt.Fprintln(w, printable(t.Title))
 	}
 	tw := newTable(w)
 	if len(t.Header) > 0 {
 		tw.row("%s", strings.Join(upper(t.Header), "\t"))
 	}
 	for _, row := range t.Rows {
-		tw.row("%s", strings.Join(row, "\t"))
+		tw.row("%s", strings.Join(printableRow(row), "\t"))
 	}
 	if len(t.Rows) == 0 {
 		tw.row("(none)")
@@ -279,7 +279,7 @@ func inspectDir(w io.Writer, dir, output string) error {
 	} else {
 		tw := newTable(w)
 		for _, e := range entries {
-			tw.row("%s\t%s\t%s", strings.ToUpper(e.Severity), e.Path, e.Message)
+			tw.row("%s\t%s\t%s", strings.ToUpper(e.Severity), printable(e.Path), printable(e.Message))
 		}
 		tw.flush()
 	}

@@ -16,7 +16,8 @@ func newLsCmd() *cobra.Command {
 		Short: "List the checkpoint files in a directory",
 		Long: `ls lists the checkpoint files under DIR (found as verify finds them) in a table: name
 relative to DIR, kind, format, size, modification time and verdict. Leftover temporary files
-of interrupted writes are listed too. Exit status 2 when DIR cannot be read, else 0.`,
+of interrupted writes are listed too. Exit status 2 when DIR or a checkpoint in it cannot be
+read, else 0 (ls judges nothing: use verify for a verdict).`,
 		Example: `  ckpt ls /var/lib/kubelet`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -34,13 +35,18 @@ func runLs(w io.Writer, dir string) error {
 	tw.row("NAME	KIND	FORMAT	SIZE	MODIFIED	VERDICT")
 	for _, f := range s.Files {
 		rec := fileRecord(f)
-		tw.row("%s\t%s\t%s\t%d\t%s\t%s", rel(dir, f.Path), orDash(string(rec.Kind)), orDash(rec.Format),
+		tw.row("%s\t%s\t%s\t%d\t%s\t%s", printable(rel(dir, f.Path)), orDash(string(rec.Kind)), orDash(rec.Format),
 			f.Size, modified(f.ModTime), rec.Verdict)
 	}
 	for _, f := range s.Findings {
-		tw.row("%s\t-\t-\t%d\t-\t%s", rel(dir, f.Path), f.Size, f.Finding)
+		tw.row("%s\t-\t-\t%d\t-\t%s", printable(rel(dir, f.Path)), f.Size, f.Finding)
 	}
 	tw.flush()
+	for _, f := range s.Files {
+		if f.ReadErr != nil {
+			return &exitError{code: exitUsage}
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -38,4 +39,26 @@ func (t *table) flush() {
 		io.WriteString(t.out, strings.TrimRight(line, " \n")+"\n")
 	}
 	t.buf.Reset()
+}
+
+// printable returns s for a terminal: text from a file (container names,
+// cpusets, paths) may hold control characters that would move the cursor or
+// break a one-line-per-file listing, so such a string is shown quoted, with
+// escapes.
+func printable(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// printableRow applies printable to every cell.
+func printableRow(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = printable(c)
+	}
+	return out
 }

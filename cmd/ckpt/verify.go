@@ -50,10 +50,10 @@ Exit status: 0 when every file is valid or unverified; 1 when any is corrupt, in
 type record struct {
 	Path        string           `json:"path"`
 	Kind        check.Kind       `json:"kind,omitempty"`
-	Format      string           `json:"format,omitempty"`
+	Format      string           `json:"format"`
 	Description string           `json:"description,omitempty"`
 	Verdict     string           `json:"verdict,omitempty"`
-	Checksums   []check.Checksum `json:"checksums,omitempty"`
+	Checksums   []check.Checksum `json:"checksums"`
 	Problem     string           `json:"problem,omitempty"`
 	Error       string           `json:"error,omitempty"`
 	Notes       []string         `json:"notes,omitempty"`
@@ -67,9 +67,13 @@ const verdictUnreadable = "unreadable"
 
 func fileRecord(f kubelet.File) record {
 	if f.ReadErr != nil {
-		return record{Path: f.Path, Verdict: verdictUnreadable, Error: f.ReadErr.Error(), Size: f.Size}
+		return record{Path: f.Path, Kind: check.KindUnknown, Format: "unknown", Verdict: verdictUnreadable,
+			Checksums: []check.Checksum{}, Error: f.ReadErr.Error(), Size: f.Size}
 	}
 	r := f.Result
+	if r.Format == "" {
+		r.Format = "unknown"
+	}
 	rec := record{
 		Path: f.Path, Kind: r.Kind, Format: r.Format, Description: r.Description, Verdict: string(r.Verdict),
 		Checksums: r.Checksums, Notes: r.Notes, Size: f.Size,
@@ -96,8 +100,11 @@ func fileRecord(f kubelet.File) record {
 	return rec
 }
 
+// findingRecord is a JSON line for something that is not a checkpoint; it
+// has no verdict (its verdict field is "leftover", outside the five).
 func findingRecord(f kubelet.Finding) record {
-	return record{Path: f.Path, Finding: f.Finding, Detail: f.Detail, Size: f.Size}
+	return record{Path: f.Path, Kind: check.KindUnknown, Format: "temp-file", Verdict: "leftover", Checksums: []check.Checksum{},
+		Finding: f.Finding, Detail: f.Detail, Size: f.Size}
 }
 
 // collect examines the paths: files explicitly, directories by scan.
@@ -168,10 +175,10 @@ func runVerify(w io.Writer, paths []string, output string) error {
 		tw := newTable(w)
 		for _, f := range files {
 			rec := fileRecord(f)
-			tw.row("%s\t%s\t%s\t%s\t%s", rec.Verdict, orDash(string(rec.Kind)), orDash(rec.Format), rec.Path, reason(f))
+			tw.row("%s\t%s\t%s\t%s\t%s", rec.Verdict, orDash(string(rec.Kind)), orDash(rec.Format), printable(rec.Path), printable(reason(f)))
 		}
 		for _, f := range findings {
-			tw.row("%s\t%s\t%s\t%s\t%s", "leftover", "-", "-", f.Path, fmt.Sprintf("%s (%d bytes): %s", f.Finding, f.Size, f.Detail))
+			tw.row("%s\t%s\t%s\t%s\t%s", "leftover", "-", "-", printable(f.Path), fmt.Sprintf("%s (%d bytes): %s", f.Finding, f.Size, f.Detail))
 		}
 		tw.flush()
 		if len(files) == 0 && len(findings) == 0 {

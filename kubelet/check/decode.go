@@ -50,6 +50,9 @@ type DecodeError struct {
 	Detail string
 	// Err is the underlying error, if any.
 	Err error
+	// cause holds errors wrapped by ContentError's format (%w); they are
+	// already part of Detail, so only Unwrap shows them.
+	cause error
 }
 
 // Error implements error.
@@ -63,10 +66,14 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns ErrInvalid and the cause, so errors.Is works for both.
 func (e *DecodeError) Unwrap() []error {
-	if e.Err == nil {
-		return []error{ErrInvalid}
+	errs := []error{ErrInvalid}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
 	}
-	return []error{ErrInvalid, e.Err}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
 }
 
 // Durability reports whether the problem is the kind a lost or torn write
@@ -79,9 +86,11 @@ func (p DecodeProblem) Durability() bool {
 	return false
 }
 
-// ContentError returns a DecodeError of class ProblemContent.
+// ContentError returns a DecodeError of class ProblemContent. The format
+// may wrap errors with %w; errors.Is and errors.As then find them.
 func ContentError(what, format string, args ...any) *DecodeError {
-	return &DecodeError{Problem: ProblemContent, What: what, Offset: -1, Detail: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &DecodeError{Problem: ProblemContent, What: what, Offset: -1, Detail: err.Error(), cause: errors.Unwrap(err)}
 }
 
 // DecodeJSON decodes data into v with encoding/json semantics (the same
@@ -91,6 +100,10 @@ func ContentError(what, format string, args ...any) *DecodeError {
 func DecodeJSON(what string, data []byte, v any) error {
 	if p, detail := classifyBlank(data); p != "" {
 		return &DecodeError{Problem: p, What: what, Offset: 0, Size: len(data), Detail: detail}
+	}
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return &DecodeError{Problem: ProblemSyntax, What: what, Offset: 0, Size: len(data),
+			Detail: "starts with a UTF-8 byte-order mark (EF BB BF), which encoding/json, and so kubelet, rejects"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
@@ -113,9 +126,9 @@ func DecodeJSON(what string, data []byte, v any) error {
 func classifyBlank(data []byte) (DecodeProblem, string) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		if len(data) == 0 {
-			return ProblemEmpty, "empty file (0 bytes)"
+			return ProblemEmpty, "empty (0 bytes)"
 		}
-		return ProblemEmpty, fmt.Sprintf("file holds only white space (%d bytes)", len(data))
+		return ProblemEmpty, fmt.Sprintf("only white space (%d bytes)", len(data))
 	}
 	zero := true
 	for _, b := range data {

@@ -70,6 +70,8 @@ var (
 	// ErrZeroChecksum: checksum 0 where it hides data loss (pod-level
 	// entries that the v2 zero-checksum bypass drops).
 	ErrZeroChecksum = errors.New("checksum 0 would drop pod-level entries")
+	// ErrPolicy: the file's policy name is neither "none" nor "static".
+	ErrPolicy = errors.New("unknown CPU manager policy")
 	// ErrCPUSet: a cpuset in the file does not parse.
 	ErrCPUSet = errors.New("unparsable cpuset")
 	// ErrV1Layout: Decode was given a v1 file, whose entries are keyed by

@@ -513,6 +513,12 @@ func checkPodEntries(pods map[string]string, whatDoc string) error {
 // the state, in a stable order, and reports the first that fails with
 // kubelet's wording.
 func checkRestoredCPUSets(c *Content) error {
+	if c.PolicyName != "none" && c.PolicyName != "static" {
+		// Kubelet compares the file's policy with its configured one, which
+		// is always "none" or "static": no configuration restores this file.
+		return check.ContentError(what, "unknown CPU manager policy %q: kubelet's policy is \"none\" or \"static\", so no configuration can restore this state (%w)",
+			c.PolicyName, ErrPolicy)
+	}
 	if _, err := cpuset.Parse(c.DefaultCPUSet); err != nil {
 		return cpusetError(what, fmt.Sprintf("could not parse default CPU set %q", c.DefaultCPUSet), err)
 	}

@@ -107,7 +107,7 @@ func Parse(s string) (CPUSet, error) {
 		}
 		if start < 0 || end > MaxCPU {
 			return New(), &ParseError{Input: s, Part: part,
-				Err: fmt.Errorf("%w: CPU ids must be within 0-%d", ErrRange, MaxCPU)}
+				Err: fmt.Errorf("%w: ckpt accepts CPU ids 0-%d only (kubelet sets no limit, but would allocate every id of the range)", ErrRange, MaxCPU)}
 		}
 		work += end - start + 1
 		if work > maxWork {
