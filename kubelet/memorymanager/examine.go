@@ -126,8 +126,13 @@ func (e *examiner) examineV3(data []byte, v3 *state.MemoryManagerCheckpoint, err
 			ErrDataChecksum, dataCk.Stored, dataCk.Computed))
 	}
 	if !legacy.OK {
-		failed = append(failed, fmt.Errorf("%w: stored %d, computed %d; kubelet 1.37 reads only data, but kubelet "+
-			"1.35 and 1.36 read this block and report the checkpoint corrupted", ErrLegacyChecksum, legacy.Stored, legacy.Computed))
+		who := "1.35 and 1.36 read this block and report the checkpoint corrupted"
+		if legacy.Stored == 0 {
+			// 1.36 reads a V1 block with checksum 0 without verifying it.
+			who = "1.35 reads this block and reports the checkpoint corrupted (1.36 accepts a zero checksum here unverified)"
+		}
+		failed = append(failed, fmt.Errorf("%w: stored %d, computed %d; kubelet 1.37 reads only data, but kubelet %s",
+			ErrLegacyChecksum, legacy.Stored, legacy.Computed, who))
 	}
 	e.res.Notes = append(e.res.Notes, legacyNotes(c)...)
 	e.finish(c, FormatV3, failed)
