@@ -64,9 +64,9 @@ func NewCheckpointManagerWithOptions(checkpointDir string, opts ...Option) (Chec
 			opt.apply(&o)
 		}
 	}
-	m := &manager{dir: checkpointDir, store: o.store, maxSize: o.maxSize}
+	m := &manager{dir: checkpointDir, store: o.store, maxSize: o.maxSize, inPlaceGet: o.inPlaceGet}
 	if m.store == nil {
-		fs, err := store.NewFileStore(checkpointDir, store.WithMaxReadSize(o.maxSize))
+		fs, err := store.NewFileStore(checkpointDir, store.WithMaxReadSize(o.maxSize), store.WithFS(o.fs))
 		if err != nil {
 			return nil, managerError("create manager", "", checkpointDir, err)
 		}
@@ -77,10 +77,11 @@ func NewCheckpointManagerWithOptions(checkpointDir string, opts ...Option) (Chec
 
 // manager implements CheckpointManager over a store.Store.
 type manager struct {
-	dir     string
-	store   store.Store
-	maxSize int64
-	locks   keyLocks
+	dir        string
+	store      store.Store
+	maxSize    int64
+	inPlaceGet bool
+	locks      keyLocks
 }
 
 var _ CheckpointManager = (*manager)(nil)
@@ -113,7 +114,8 @@ func (m *manager) CreateCheckpoint(checkpointKey string, checkpoint Checkpoint) 
 }
 
 // GetCheckpoint reads under the key's lock, then fills and verifies the
-// caller's checkpoint in kubelet's order.
+// caller's checkpoint in kubelet's order, restoring it when either fails
+// (unless WithInPlaceGet).
 func (m *manager) GetCheckpoint(checkpointKey string, checkpoint Checkpoint) error {
 	path := m.path(checkpointKey)
 	if isNil(checkpoint) {
@@ -134,11 +136,33 @@ func (m *manager) GetCheckpoint(checkpointKey string, checkpoint Checkpoint) err
 		return managerError("get", checkpointKey, path,
 			fmt.Errorf("%w: %d bytes, limit %d", store.ErrTooLarge, len(blob), m.maxSize))
 	}
+	return m.fill(checkpointKey, path, checkpoint, blob)
+}
+
+// fill unmarshals blob into checkpoint and verifies it. Unless the manager
+// fills in place, it snapshots the object first and restores it when either
+// step fails, so that a failed get leaves it untouched.
+func (m *manager) fill(key, path string, checkpoint Checkpoint, blob []byte) error {
+	var snap *snapshot
+	if !m.inPlaceGet {
+		var err error
+		if snap, err = takeSnapshot(checkpoint); err != nil {
+			return managerError("get", key, path, err)
+		}
+	}
+	fail := func(err error) error {
+		if snap != nil {
+			if rerr := snap.restore(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		return managerError("get", key, path, err)
+	}
 	if err := checkpoint.UnmarshalCheckpoint(blob); err != nil {
-		return managerError("get", checkpointKey, path, err)
+		return fail(err)
 	}
 	if err := checkpoint.VerifyChecksum(); err != nil {
-		return managerError("get", checkpointKey, path, err)
+		return fail(err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,22 @@ func example(name string, port int32) *v1.CheckpointData {
 		Name:    name,
 		Data:    &v1.Data{PortMappings: []*v1.PortMapping{v1.NewPortMapping("TCP", port, port)}, HostNetwork: true},
 	}
+}
+
+// dirNames returns the names in dir but the store's lock file.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Name() != store.LockFileName {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // copyVector copies a testdata file into dir as key.
@@ -136,9 +153,10 @@ func TestKubeletVector(t *testing.T) {
 }
 
 // TestGetFillsThenVerifies pins kubelet's order, on which cpumanager V4 and
-// memorymanager V3 rely: the object is filled even when the checksum fails.
+// memorymanager V3 rely, as WithInPlaceGet restores it: the object is
+// filled even when the checksum fails.
 func TestGetFillsThenVerifies(t *testing.T) {
-	m, dir := newManager(t)
+	m, dir := newManager(t, checkpointmanager.WithInPlaceGet())
 	data := copyVector(t, filepath.Join(testdata, "kubelet-vectors/checkpointmanager/derived-example-v1.json"), dir, "check1")
 	bad := bytes.Replace(data, []byte("2813553683"), []byte("1234"), 1)
 	if err := os.WriteFile(filepath.Join(dir, "check1"), bad, 0o600); err != nil {
@@ -165,6 +183,54 @@ func TestGetFillsThenVerifies(t *testing.T) {
 			t.Errorf("message %q lacks %q", err, w)
 		}
 	}
+}
+
+// TestFailedGetLeavesObjectUntouched: by default a get that fails to decode
+// or to verify leaves the caller's object as it was, with the same
+// pointers; kubelet's half-filled object needs WithInPlaceGet.
+func TestFailedGetLeavesObjectUntouched(t *testing.T) {
+	m, dir := newManager(t)
+	data := copyVector(t, filepath.Join(testdata, "kubelet-vectors/checkpointmanager/derived-example-v1.json"), dir, "check1")
+	tests := []struct {
+		reason  string
+		content []byte
+		want    error
+	}{
+		{"checksum mismatch", bytes.Replace(data, []byte("2813553683"), []byte("1234"), 1), cperrors.ErrCorruptCheckpoint},
+		{"a type error after some fields were decoded", []byte(`{"Version":"v9","Name":"half","Data":{"HostNetwork":"yes"}}`), nil},
+		{"truncated", data[:len(data)/2], nil},
+	}
+	for _, tt := range tests {
+		if err := os.WriteFile(filepath.Join(dir, "check1"), tt.content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cp := example("mine", 8080)
+		dataPtr, mapping := cp.Data, cp.Data.PortMappings[0]
+		before := *example("mine", 8080)
+		err := m.GetCheckpoint("check1", cp)
+		if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: GetCheckpoint = %v, want an error", tt.reason, err)
+		}
+		if cp.Data != dataPtr || cp.Data.PortMappings[0] != mapping {
+			t.Errorf("%s: pointers were replaced", tt.reason)
+		}
+		if !reflect.DeepEqual(*cp, before) {
+			t.Errorf("%s: object changed by a failed get:\n got %+v\nwant %+v", tt.reason, *cp, before)
+		}
+	}
+	// Many goroutines, each its own object: failures never leak into them.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				cp := example("mine", 1)
+				if err := m.GetCheckpoint("check1", cp); err == nil || cp.Name != "mine" {
+					t.Errorf("concurrent failed get: %v, name %q", err, cp.Name)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // marshalFails is a Checkpoint whose marshalling fails.
@@ -276,8 +342,8 @@ func TestWriteFailureKeepsPrevious(t *testing.T) {
 		if err := m.GetCheckpoint("state", &cp); err != nil || cp.Name != "old" {
 			t.Errorf("%s: previous checkpoint does not verify: %v", tt.reason, err)
 		}
-		if keys, _ := os.ReadDir(dir); len(keys) != 1 {
-			t.Errorf("%s: directory holds %v, want only the checkpoint", tt.reason, keys)
+		if names := dirNames(t, dir); fmt.Sprint(names) != "[state]" {
+			t.Errorf("%s: directory holds %v, want only the checkpoint", tt.reason, names)
 		}
 	}
 	faults.Inject(fsxtest.Fault{Op: fsxtest.OpSyncDir, Err: syscall.EIO})
@@ -432,7 +498,7 @@ func TestConcurrent(t *testing.T) {
 	if keys, err := m.ListCheckpoints(); err != nil || fmt.Sprint(keys) != "[shared]" {
 		t.Errorf("ListCheckpoints = %v, %v; want [shared]", keys, err)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("directory holds %d entries, want 1 (no temporary files)", len(entries))
+	if names := dirNames(t, dir); fmt.Sprint(names) != "[shared]" {
+		t.Errorf("directory holds %v, want only the checkpoint (no temporary files)", names)
 	}
 }

@@ -15,10 +15,10 @@
 //     checkpoint directory, which is created (0755) when missing.
 //  2. GetCheckpoint reads the file, calls UnmarshalCheckpoint on the caller's
 //     object and, if that succeeded, VerifyChecksum, and returns the first
-//     error. The object is filled before it is verified and is left as far
-//     as it got on error: kubelet's cpumanager V4 and memorymanager V3
-//     checkpoints rely on that order (they inspect the decoded data to decide
-//     whether to fall back to an older format), so the drop-in keeps it.
+//     error. The object is filled in place, so constructor-made empty maps
+//     stay empty maps (which the checksums of kubelet's formats depend on)
+//     and memory the object points to receives the data. What happens to
+//     the object on error is difference 8 below.
 //  3. A missing checkpoint returns errors.ErrCheckpointNotFound itself, not
 //     wrapped, so the kubelet idiom err == errors.ErrCheckpointNotFound keeps
 //     working (errors.Is works too).
@@ -56,6 +56,29 @@
 //  6. A nil Checkpoint (or a nil pointer in the interface) is an error
 //     wrapping ErrNilCheckpoint instead of a panic.
 //  7. The manager's own leftover temporary files ("." + key + ".ckpt-tmp-" +
-//     16 hex digits) older than a minute are removed when it is created.
+//     16 hex digits) are removed when it is created: all of them when no
+//     writer holds the directory lock, else those older than a minute.
 //     Kubelet's ("." + digits) are left alone.
+//  8. A failed GetCheckpoint leaves the caller's object untouched. Kubelet
+//     leaves it half-filled. The manager snapshots the object before filling
+//     it: the pointees, map contents and slice backing arrays reachable from
+//     it (but not mutexes and atomics). When decoding or verification fails,
+//     it restores every one of them, keeping the same maps and pointers. So a caller may retry, fall back or
+//     keep serving the state it had. Code ported from kubelet that inspects
+//     the half-filled object after a failure needs WithInPlaceGet:
+//     cpumanager V4 and memorymanager V3 decide from a non-empty "data"
+//     whether to fall back to an older format. Without the option, such code
+//     would silently fall back where kubelet refuses.
+//  9. Writes take the directory's advisory lock: shared for CreateCheckpoint
+//     and RemoveCheckpoint, exclusive for Update. The lock is the sidecar
+//     file ".ckpt.lock" (see store.LockFileName), and every wait is bounded
+//     by a timeout. Update is an all-or-nothing read-modify-write that no
+//     other goroutine or process can interleave with.
+//
+// # Testing
+//
+// WithFS runs the manager over any storefs.FS: ckpttest/crashfs simulates
+// crashes (power loss) to prove that code using the manager recovers;
+// docs/durability.md states the guarantees being tested. The testing
+// package holds MemStore for unit tests.
 package checkpointmanager

@@ -101,3 +101,36 @@ func ExampleNewCheckpointManagerWithOptions() {
 	// stored checksum 1
 	// [state]
 }
+
+// Updating a checkpoint all-or-nothing: the new state is adopted only when
+// it is on disk, so memory and disk never disagree, and concurrent updaters
+// (goroutines or processes) never lose one another's changes.
+func ExampleUpdate() {
+	dir, err := os.MkdirTemp("", "plugin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	manager, err := checkpointmanager.NewCheckpointManager(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fresh := func() *driverState { return &driverState{Claims: map[string]string{}} }
+
+	var current *driverState // the in-memory state
+	for _, claim := range []string{"claim-1", "claim-2"} {
+		next, err := checkpointmanager.Update(manager, "checkpoint.json", fresh, func(s *driverState, found bool) error {
+			s.Claims[claim] = "gpu-0"
+			return nil
+		})
+		if err != nil {
+			// Nothing was stored: keep current, which matches the disk.
+			log.Printf("claim %s not prepared: %v", claim, err)
+			continue
+		}
+		current = next
+	}
+	fmt.Println(len(current.Claims), current.Claims["claim-2"])
+	// Output:
+	// 2 gpu-0
+}

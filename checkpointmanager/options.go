@@ -1,6 +1,9 @@
 package checkpointmanager
 
-import "github.com/ckptkit/ckpt/store"
+import (
+	"github.com/ckptkit/ckpt/store"
+	"github.com/ckptkit/ckpt/store/storefs"
+)
 
 // DefaultMaxCheckpointSize is the largest checkpoint GetCheckpoint reads by
 // default: 64 MiB, far above any kubelet checkpoint.
@@ -12,8 +15,10 @@ const DefaultMaxCheckpointSize = store.DefaultMaxReadSize
 type Option interface{ apply(*options) }
 
 type options struct {
-	store   store.Store
-	maxSize int64
+	store      store.Store
+	fs         storefs.FS
+	maxSize    int64
+	inPlaceGet bool
 }
 
 type optionFunc func(*options)
@@ -38,4 +43,22 @@ func WithMaxCheckpointSize(n int64) Option {
 // errors and may be empty.
 func WithStore(s store.Store) Option {
 	return optionFunc(func(o *options) { o.store = s })
+}
+
+// WithFS makes the manager's FileStore do its file operations through fsys
+// instead of the real file system: for example ckpttest/crashfs, to
+// crash-test code that uses the manager, or a wrapper injecting errors. It
+// has no effect together with WithStore.
+func WithFS(fsys storefs.FS) Option {
+	return optionFunc(func(o *options) { o.fs = fsys })
+}
+
+// WithInPlaceGet restores kubelet's GetCheckpoint exactly: the caller's
+// object is filled in place and, when decoding or verification fails, left
+// as far as decoding got, instead of being restored. Code ported from
+// kubelet that inspects the half-filled object after a failed get (the
+// cpumanager V4 and memorymanager V3 "non-empty data means no fallback"
+// rule) needs it.
+func WithInPlaceGet() Option {
+	return optionFunc(func(o *options) { o.inPlaceGet = true })
 }

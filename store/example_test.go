@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/ckptkit/ckpt/store"
 )
@@ -40,4 +43,36 @@ func ExampleFileStore() {
 	// true
 	// true
 	// [my_state]
+}
+
+// Read-modify-write without lost updates: Update holds the directory lock,
+// against other goroutines and other processes, from the read to the write.
+func ExampleFileStore_Update() {
+	dir, err := os.MkdirTemp("", "store-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := store.NewFileStore(dir, store.WithLockTimeout(5*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			err := s.Update("counter", func(old []byte, found bool) ([]byte, error) {
+				n, _ := strconv.Atoi(string(old))
+				return strconv.AppendInt(nil, int64(n+1), 10), nil
+			})
+			var lockErr *store.LockError
+			if errors.As(err, &lockErr) {
+				log.Printf("directory %s busy, held by %s", lockErr.Dir, lockErr.Holder)
+			}
+		})
+	}
+	wg.Wait()
+	data, _ := s.Read("counter")
+	fmt.Println(string(data))
+	// Output:
+	// 10
 }

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ckptkit/ckpt/internal/fsx"
+	"github.com/ckptkit/ckpt/store/storefs"
 )
 
 // FileStore stores each key as a file of the same name in one directory.
@@ -31,12 +31,25 @@ import (
 // with keys and never appear in List, whether they are ours or kubelet's
 // ("." + digits).
 //
+// Temporary files of a writer that crashed are removed by the next
+// NewFileStore on the directory (see WithStaleTempAge).
+//
 // A FileStore is safe for concurrent use. Concurrent writes of one key each
 // stay atomic and the last rename wins; callers that need an order (the
-// checkpoint manager) serialize per key themselves.
+// checkpoint manager) serialize per key themselves. Write and Delete hold
+// the directory lock shared, Update holds it exclusively, in this process
+// and, through the lock file LockFileName, against other processes; the
+// wait is bounded by the lock timeout (WithLockTimeout). Read and List take
+// no lock: a rename is atomic, so they see a whole old or new value.
+//
+// Every file operation goes through the storefs.FS seam (WithFS). A key
+// never names anything outside the directory: keys are plain file names
+// (ValidateKey), and a symbolic link planted under a key or temporary name
+// is not followed out of the directory (Read fails with ErrEscapes).
 type FileStore struct {
-	dir  string
-	opts options
+	dir     string
+	opts    options
+	ownLock *rwLock // the in-process lock when the FS is not the real one
 }
 
 var _ Store = (*FileStore)(nil)
@@ -51,9 +64,12 @@ const (
 )
 
 // NewFileStore returns a FileStore over dir. It creates dir (mode 0755, with
-// its parents) when missing, and removes the store's own leftover temporary
-// files older than the stale age (see WithStaleTempAge); that cleanup is best
-// effort and never fails the call. Files of any other name are left alone.
+// its parents, each made durable in its parent) when missing, and removes
+// the store's own leftover temporary files: all of them when the lock file
+// exists and the directory lock can be taken at once (no writer is active),
+// else those older than the stale age (see WithStaleTempAge). The cleanup is best effort and never
+// fails the call. Files of any other name, kubelet's temporary files
+// included, are left alone.
 func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
 	o := defaults()
 	for _, opt := range opts {
@@ -64,11 +80,11 @@ func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
 	if dir == "" {
 		return nil, &OpError{Op: "mkdir", Err: errors.New("empty directory path")}
 	}
-	s := &FileStore{dir: filepath.Clean(dir), opts: o}
+	s := &FileStore{dir: filepath.Clean(dir), opts: o, ownLock: newRWLock()}
 	if err := s.ensureDir(""); err != nil {
 		return nil, err
 	}
-	s.removeStaleTemps()
+	s.removeLeftovers()
 	return s, nil
 }
 
@@ -90,6 +106,51 @@ func (s *FileStore) Write(key string, data []byte) error {
 	if err := s.ensureDir(key); err != nil {
 		return err
 	}
+	unlock, err := s.lock(key, false, s.opts.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.write(key, path, data)
+}
+
+// Update reads key, calls fn with its value (found is false, and old nil,
+// when there is none) and writes what fn returns, as Write does, holding the
+// directory lock exclusively from the read to the end of the write: no other
+// writer of the directory, in this process or another one using this
+// package, runs in between, so read-modify-write cycles never lose an
+// update. When fn returns an error nothing is written and the error is
+// returned inside an *OpError with Op "update"; read and write errors are
+// those of Read and Write. fn must not call the store (it would wait for the
+// lock it holds until the lock timeout).
+func (s *FileStore) Update(key string, fn func(old []byte, found bool) ([]byte, error)) error {
+	path := s.Path(key)
+	if err := ValidateKey(key); err != nil {
+		return &OpError{Op: "validate", Key: key, Path: path, Err: err}
+	}
+	if err := s.ensureDir(key); err != nil {
+		return err
+	}
+	unlock, err := s.lock(key, true, s.opts.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, err := s.Read(key)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrKeyNotFound) {
+		return err
+	}
+	data, err := fn(old, found)
+	if err != nil {
+		return &OpError{Op: "update", Key: key, Path: path, Err: err}
+	}
+	return s.write(key, path, data)
+}
+
+// write is the atomic, durable write of Write and Update, under the lock:
+// temporary file, write, fsync, close, rename, directory fsync.
+func (s *FileStore) write(key, path string, data []byte) error {
 	f, err := s.createTemp(key)
 	if err != nil {
 		return &OpError{Op: "create-temp", Key: key, Path: path, Err: err}
@@ -107,6 +168,9 @@ func (s *FileStore) Write(key string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		return fail("write", err, false)
 	}
+	// A failed fsync is never retried: on Linux it may have dropped the
+	// dirty pages, and a second fsync would then report success for data
+	// that is not on disk. The temporary file is abandoned instead.
 	if err := f.Sync(); err != nil {
 		return fail("fsync", err, false)
 	}
@@ -125,7 +189,8 @@ func (s *FileStore) Write(key string, data []byte) error {
 // Read returns the value stored under key. Errors are *OpError wrapping
 // ErrKeyNotFound (and fs.ErrNotExist) when there is none, ErrTooLarge when
 // it is longer than the read limit, ErrNotRegular when the key names a
-// directory or special file, or the os error.
+// directory or special file, ErrEscapes when it is a symbolic link leading
+// out of the directory, or the os error.
 func (s *FileStore) Read(key string) ([]byte, error) {
 	path := s.Path(key)
 	if err := ValidateKey(key); err != nil {
@@ -149,6 +214,14 @@ func (s *FileStore) Delete(key string) error {
 	if err := ValidateKey(key); err != nil {
 		return &OpError{Op: "validate", Key: key, Path: path, Err: err}
 	}
+	if _, err := s.opts.fs.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing to remove: no need for the lock
+	}
+	unlock, err := s.lock(key, false, s.opts.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.opts.fs.Remove(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -162,7 +235,7 @@ func (s *FileStore) Delete(key string) error {
 }
 
 // List returns, sorted, the keys that hold a value: the valid keys naming a
-// regular file or a symbolic link to one. Unlike kubelet's FileStore it
+// regular file or a symbolic link to one inside the directory. Unlike kubelet's FileStore it
 // skips directories, sockets and other special files and names that are not
 // valid keys (Read would reject them all), and a missing directory lists as
 // empty. Like kubelet's, it skips every name starting with ".".
@@ -197,13 +270,16 @@ func (s *FileStore) List() ([]string, error) {
 
 // ensureDir creates the directory when missing and then fsyncs the parent
 // of every directory it created, so the new directory itself is durable.
-// Errors are *OpError naming key (if any) and the directory.
+// It looks at the path with Lstat, which the seam allows on any path: a
+// symbolic link (such as /var/lib/kubelet pointing to another disk) counts
+// as present and MkdirAll follows it. Errors are *OpError naming key (if
+// any) and the directory.
 func (s *FileStore) ensureDir(key string) error {
 	var missing []string
 	for d := s.dir; ; {
-		info, err := s.opts.fs.Stat(d)
+		info, err := s.opts.fs.Lstat(d)
 		if err == nil {
-			if !info.IsDir() {
+			if !info.IsDir() && info.Mode()&fs.ModeSymlink == 0 {
 				return &OpError{Op: "mkdir", Key: key, Path: s.dir, Err: &fs.PathError{Op: "mkdir", Path: d, Err: syscall.ENOTDIR}}
 			}
 			break
@@ -233,12 +309,12 @@ func (s *FileStore) ensureDir(key string) error {
 }
 
 // createTemp creates a new temporary file for key with O_EXCL, mode 0600.
-func (s *FileStore) createTemp(key string) (fsx.File, error) {
+func (s *FileStore) createTemp(key string) (storefs.File, error) {
 	prefix := "." + key[:min(len(key), tempKeyPrefix)] + tempMarker
 	var err error
 	for range tempAttempts {
 		name := filepath.Join(s.dir, prefix+fmt.Sprintf("%0*x", tempSuffixLen, rand.Uint64()))
-		var f fsx.File
+		var f storefs.File
 		f, err = s.opts.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 		if err == nil {
 			return f, nil
@@ -279,11 +355,24 @@ func isOwnTemp(name string) bool {
 	return true
 }
 
-// removeStaleTemps removes the store's own temporary files older than the
-// stale age; failures are ignored (the files are harmless, only untidy).
-func (s *FileStore) removeStaleTemps() {
+// removeLeftovers removes the store's own temporary files: every one when
+// the lock file exists and the directory lock can be taken at once (every
+// writer of this package holds the lock, shared, while its temporary file
+// exists, so none is in use), else those older than the stale age. Failures are ignored: the
+// files are harmless, only untidy.
+func (s *FileStore) removeLeftovers() {
 	if s.opts.staleTempAge < 0 {
 		return
+	}
+	age := s.opts.staleTempAge
+	// Without a lock file no writer of this package has written here (each
+	// creates it before its temporary file), so do not create one: opening
+	// a store only to read must not add files.
+	if _, err := s.opts.fs.Lstat(s.lockPath()); err == nil && s.opts.dirLock {
+		if unlock, err := s.lock("", true, 0); err == nil {
+			defer unlock()
+			age = 0
+		}
 	}
 	entries, err := s.opts.fs.ReadDir(s.dir)
 	if err != nil {
@@ -295,9 +384,11 @@ func (s *FileStore) removeStaleTemps() {
 			continue
 		}
 		path := filepath.Join(s.dir, e.Name())
-		info, err := s.opts.fs.Lstat(path)
-		if err != nil || now.Sub(info.ModTime()) < s.opts.staleTempAge {
-			continue
+		if age > 0 {
+			info, err := s.opts.fs.Lstat(path)
+			if err != nil || now.Sub(info.ModTime()) < age {
+				continue
+			}
 		}
 		_ = s.opts.fs.Remove(path)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ckptkit/ckpt/internal/fsx/fsxtest"
+	"github.com/ckptkit/ckpt/store/storefs"
 )
 
 // newStore returns a FileStore over a fresh directory.
@@ -42,11 +43,12 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-// assertNoTemp fails when dir holds a temporary file.
+// assertNoTemp fails when dir holds a temporary file (the lock file is not
+// one).
 func assertNoTemp(t *testing.T, dir string) {
 	t.Helper()
 	for _, name := range dirNames(t, dir) {
-		if strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") && name != LockFileName {
 			t.Errorf("temporary file %s left in %s", name, dir)
 		}
 	}
@@ -263,13 +265,23 @@ func TestStaleTempCleanup(t *testing.T) {
 		value     = "k"
 	)
 	tests := []struct {
-		reason string
-		opts   []Option
-		want   string
+		reason     string
+		opts       []Option
+		heldShared bool // another process writes: the lock file is held shared
+		want       string
 	}{
-		{"default: only our temp files older than a minute go", nil, "[.123456789 .k.ckpt-tmp-00000000000000bb k]"},
-		{"age 0: all our temp files go, kubelet's stay", []Option{WithStaleTempAge(0)}, "[.123456789 k]"},
-		{"negative age: cleanup disabled", []Option{WithStaleTempAge(-1)}, "[.123456789 .k.ckpt-tmp-00000000000000aa .k.ckpt-tmp-00000000000000bb k]"},
+		{"default, the lock file exists and is free: every temp file of ours is a leftover; kubelet's stay", nil, false,
+			"[.123456789 .ckpt.lock k]"},
+		{"no lock file: no writer of ours ever wrote, so the age decides, and no file is created", nil, false,
+			"[.123456789 .k.ckpt-tmp-00000000000000bb k]"},
+		{"a writer holds the lock: only our temp files older than a minute go", nil, true,
+			"[.123456789 .ckpt.lock .k.ckpt-tmp-00000000000000bb k]"},
+		{"no lock: only our temp files older than a minute go", []Option{WithoutDirLock()}, false,
+			"[.123456789 .k.ckpt-tmp-00000000000000bb k]"},
+		{"no lock, age 0: all our temp files go, kubelet's stay", []Option{WithoutDirLock(), WithStaleTempAge(0)}, false,
+			"[.123456789 k]"},
+		{"negative age: cleanup disabled", []Option{WithStaleTempAge(-1)}, false,
+			"[.123456789 .k.ckpt-tmp-00000000000000aa .k.ckpt-tmp-00000000000000bb k]"},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
@@ -284,6 +296,20 @@ func TestStaleTempCleanup(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if !strings.HasPrefix(tt.reason, "no lock file") && len(tt.opts) == 0 {
+			if err := os.WriteFile(filepath.Join(dir, LockFileName), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tt.heldShared {
+			// A separate open file description conflicts like another
+			// process.
+			unlock, err := storefs.OS{}.TryLock(filepath.Join(dir, LockFileName), false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+		}
 		if _, err := NewFileStore(dir, tt.opts...); err != nil {
 			t.Fatalf("%s: NewFileStore: %v", tt.reason, err)
 		}
@@ -293,12 +319,16 @@ func TestStaleTempCleanup(t *testing.T) {
 	}
 }
 
-// TestWriteFailures injects every failure a write can meet and checks the
-// contract: the error names op, key and path and wraps the errno; the
-// previous value is byte-identical (or, after the rename, the new one is
-// visible); no temporary file is left.
+// TestWriteFailures is the fault-injection matrix: every failure a write
+// (through Write or Update) can meet, and the contract: the error names op,
+// key and path and wraps the errno; the previous value is byte-identical
+// (or, after the rename, the new one is visible and the error says its
+// durability is unknown); no temporary file is left; a failed fsync is not
+// retried; the failure is not sticky.
 func TestWriteFailures(t *testing.T) {
-	isTemp := func(p string) bool { return strings.HasPrefix(filepath.Base(p), ".") }
+	isTemp := func(p string) bool {
+		return strings.HasPrefix(filepath.Base(p), ".") && filepath.Base(p) != LockFileName
+	}
 	tests := []struct {
 		reason     string
 		fault      fsxtest.Fault
@@ -310,72 +340,90 @@ func TestWriteFailures(t *testing.T) {
 		{"disk full while writing", fsxtest.Fault{Op: fsxtest.OpWrite, Err: syscall.ENOSPC}, "write", syscall.ENOSPC, false, false},
 		{"I/O error on fsync", fsxtest.Fault{Op: fsxtest.OpSync, Err: syscall.EIO}, "fsync", syscall.EIO, false, false},
 		{"disk full reported at close (NFS)", fsxtest.Fault{Op: fsxtest.OpClose, Err: syscall.ENOSPC}, "close", syscall.ENOSPC, false, false},
-		{"directory not writable", fsxtest.Fault{Op: fsxtest.OpOpenFile, Err: syscall.EACCES}, "create-temp", syscall.EACCES, false, false},
-		{"read-only file system", fsxtest.Fault{Op: fsxtest.OpOpenFile, Err: syscall.EROFS}, "create-temp", syscall.EROFS, false, false},
+		{"directory not writable", fsxtest.Fault{Op: fsxtest.OpOpenFile, Match: isTemp, Err: syscall.EACCES}, "create-temp", syscall.EACCES, false, false},
+		{"read-only file system", fsxtest.Fault{Op: fsxtest.OpOpenFile, Match: isTemp, Err: syscall.EROFS}, "create-temp", syscall.EROFS, false, false},
+		{"lock file cannot be opened on a read-only file system", fsxtest.Fault{Op: fsxtest.OpTryLock, Err: syscall.EROFS}, "lock", syscall.EROFS, false, false},
 		{"rename fails", fsxtest.Fault{Op: fsxtest.OpRename, Err: syscall.EIO}, "rename", syscall.EIO, false, false},
 		{"directory fsync fails after the rename", fsxtest.Fault{Op: fsxtest.OpSyncDir, Err: syscall.EIO}, "fsync-dir", syscall.EIO, true, true},
 		{"temp file cannot be removed either", fsxtest.Fault{Op: fsxtest.OpWrite, Err: syscall.ENOSPC}, "write", syscall.ENOSPC, false, false},
 	}
-	for i, tt := range tests {
-		faults := fsxtest.New(nil)
-		s, dir := newStore(t, WithFS(faults))
-		path := filepath.Join(dir, "state")
-		old := []byte(`{"old":true}`)
-		if err := s.Write("state", old); err != nil {
-			t.Fatal(err)
-		}
-		faults.Reset()
-		tt.fault.Match = nil
-		faults.Inject(tt.fault)
-		removeFails := i == len(tests)-1
-		if removeFails {
-			faults.Inject(fsxtest.Fault{Op: fsxtest.OpRemove, Match: isTemp, Err: syscall.EBUSY, Times: 1})
-		}
-		err := s.Write("state", []byte(`{"new":true}`))
-		var opErr *OpError
-		if !errors.As(err, &opErr) || opErr.Op != tt.wantOp || opErr.Key != "state" || opErr.Path != path {
-			t.Errorf("%s: got %v, want *OpError{Op: %q, Key: state, Path: %s}", tt.reason, err, tt.wantOp, path)
-		}
-		if !errors.Is(err, tt.wantErrno) {
-			t.Errorf("%s: %v does not wrap %v", tt.reason, err, tt.wantErrno)
-		}
-		if got := errors.Is(err, ErrDurabilityUnknown); got != tt.durability {
-			t.Errorf("%s: errors.Is(ErrDurabilityUnknown) = %v, want %v", tt.reason, got, tt.durability)
-		}
-		for _, w := range []string{tt.wantOp, `"state"`, path} {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: message %q does not name %q", tt.reason, err, w)
+	writes := map[string]func(s *FileStore, key string, data []byte) error{
+		"Write": (*FileStore).Write,
+		"Update": func(s *FileStore, key string, data []byte) error {
+			return s.Update(key, func([]byte, bool) ([]byte, error) { return data, nil })
+		},
+	}
+	for via, write := range writes {
+		for i, tt := range tests {
+			reason := via + ": " + tt.reason
+			faults := fsxtest.New(nil)
+			s, dir := newStore(t, WithFS(faults))
+			path := filepath.Join(dir, "state")
+			old := []byte(`{"old":true}`)
+			if err := s.Write("state", old); err != nil {
+				t.Fatal(err)
 			}
-		}
-		got, rerr := os.ReadFile(path)
-		want := old
-		if tt.newVisible {
-			want = []byte(`{"new":true}`)
-		}
-		if rerr != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s: file holds %q, %v; want %q", tt.reason, got, rerr, want)
-		}
-		if tt.wantOp == "fsync" {
-			for _, c := range faults.Calls() {
-				if c.Op == fsxtest.OpSync && c.Err == nil {
-					t.Errorf("%s: fsync retried after it failed", tt.reason)
+			faults.Reset()
+			faults.Inject(tt.fault)
+			removeFails := i == len(tests)-1
+			if removeFails {
+				faults.Inject(fsxtest.Fault{Op: fsxtest.OpRemove, Match: isTemp, Err: syscall.EBUSY, Times: 1})
+			}
+			err := write(s, "state", []byte(`{"new":true}`))
+			var opErr *OpError
+			if !errors.As(err, &opErr) || opErr.Op != tt.wantOp || opErr.Key != "state" || opErr.Path != path {
+				t.Errorf("%s: got %v, want *OpError{Op: %q, Key: state, Path: %s}", reason, err, tt.wantOp, path)
+			}
+			if !errors.Is(err, tt.wantErrno) {
+				t.Errorf("%s: %v does not wrap %v", reason, err, tt.wantErrno)
+			}
+			if got := errors.Is(err, ErrDurabilityUnknown); got != tt.durability {
+				t.Errorf("%s: errors.Is(ErrDurabilityUnknown) = %v, want %v", reason, got, tt.durability)
+			}
+			for _, w := range []string{tt.wantOp, `"state"`, dir} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: message %q does not name %q", reason, err, w)
 				}
 			}
-		}
-		if removeFails {
-			if !errors.Is(err, syscall.EBUSY) {
-				t.Errorf("%s: the failed removal is not reported: %v", tt.reason, err)
+			got, rerr := os.ReadFile(path)
+			want := old
+			if tt.newVisible {
+				want = []byte(`{"new":true}`)
 			}
-			continue // the temp file is legitimately left behind
-		}
-		assertNoTemp(t, dir)
-		// The failure is not sticky: the same write succeeds once the fault
-		// is gone.
-		faults.Reset()
-		if err := s.Write("state", []byte("later")); err != nil {
-			t.Errorf("%s: write after the fault cleared: %v", tt.reason, err)
+			if rerr != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s: file holds %q, %v; want %q", reason, got, rerr, want)
+			}
+			if tt.wantOp == "fsync" {
+				if n := len(filterCalls(faults.Calls(), fsxtest.OpSync)); n != 1 {
+					t.Errorf("%s: %d fsyncs of the file, want 1: a failed fsync is never retried", reason, n)
+				}
+			}
+			if removeFails {
+				if !errors.Is(err, syscall.EBUSY) {
+					t.Errorf("%s: the failed removal is not reported: %v", reason, err)
+				}
+				continue // the temp file is legitimately left behind
+			}
+			assertNoTemp(t, dir)
+			// The failure is not sticky: the same write succeeds once the
+			// fault is gone.
+			faults.Reset()
+			if err := write(s, "state", []byte("later")); err != nil {
+				t.Errorf("%s: write after the fault cleared: %v", reason, err)
+			}
 		}
 	}
+}
+
+// filterCalls returns the calls of op.
+func filterCalls(calls []fsxtest.Call, op fsxtest.Op) []fsxtest.Call {
+	var out []fsxtest.Call
+	for _, c := range calls {
+		if c.Op == op {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func TestOtherFailures(t *testing.T) {
@@ -395,7 +443,7 @@ func TestOtherFailures(t *testing.T) {
 			func(s *FileStore) error { return s.Delete("state") }, "fsync-dir", syscall.EIO, ErrDurabilityUnknown},
 		{"directory unreadable", fsxtest.Fault{Op: fsxtest.OpReadDir, Err: syscall.EACCES},
 			func(s *FileStore) error { _, err := s.List(); return err }, "list", syscall.EACCES, fs.ErrPermission},
-		{"stat of the directory fails", fsxtest.Fault{Op: fsxtest.OpStat, Err: syscall.EACCES},
+		{"lstat of the directory fails", fsxtest.Fault{Op: fsxtest.OpLstat, Err: syscall.EACCES},
 			func(s *FileStore) error { return s.Write("state", nil) }, "mkdir", syscall.EACCES, nil},
 	}
 	for _, tt := range tests {
@@ -427,37 +475,6 @@ func TestMkdirFailure(t *testing.T) {
 	}
 }
 
-// TestRealPermissions runs the B28 scenario for real where it can: an
-// unreadable file and a read-only directory (root ignores file modes).
-func TestRealPermissions(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores file modes; covered by the injected faults")
-	}
-	s, dir := newStore(t)
-	if err := s.Write("state", []byte("old")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Join(dir, "state"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Read("state"); !errors.Is(err, fs.ErrPermission) {
-		t.Errorf("Read of an unreadable file = %v, want fs.ErrPermission", err)
-	}
-	if err := os.Chmod(filepath.Join(dir, "state"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
-	if err := s.Write("state", []byte("new")); !errors.Is(err, fs.ErrPermission) {
-		t.Errorf("Write into a read-only directory = %v, want fs.ErrPermission", err)
-	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "state")); string(got) != "old" {
-		t.Errorf("file changed to %q", got)
-	}
-}
-
 func TestConcurrentWrites(t *testing.T) {
 	s, dir := newStore(t)
 	var wg sync.WaitGroup
@@ -483,4 +500,26 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Errorf("List = %v, %v; want 17 keys", keys, err)
 	}
 	assertNoTemp(t, dir)
+}
+
+// TestBoundedReadOfHugeFile: a 1 TiB (sparse) file under a key is refused
+// at once by its size, never read into memory.
+func TestBoundedReadOfHugeFile(t *testing.T) {
+	s, dir := newStore(t)
+	f, err := os.Create(filepath.Join(dir, "huge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(1 << 40); err != nil {
+		t.Skipf("no sparse 1 TiB file here: %v", err)
+	}
+	start := time.Now()
+	_, err = s.Read("huge")
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "1099511627776") {
+		t.Errorf("Read of a 1 TiB file = %v, want ErrTooLarge saying its size", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusing took %v: the file was read", d)
+	}
 }

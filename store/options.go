@@ -3,7 +3,7 @@ package store
 import (
 	"time"
 
-	"github.com/ckptkit/ckpt/internal/fsx"
+	"github.com/ckptkit/ckpt/store/storefs"
 )
 
 // DefaultMaxReadSize is the default read limit of a FileStore: 64 MiB, far
@@ -12,24 +12,36 @@ import (
 const DefaultMaxReadSize = 64 << 20
 
 // DefaultStaleTempAge is how old a leftover temporary file must be before
-// NewFileStore removes it. The grace period protects the temporary files of
-// another FileStore that is writing to the same directory right now (kubelet
-// opens several managers on one directory).
+// NewFileStore removes it when it cannot take the directory lock (see
+// WithStaleTempAge). The grace period protects the temporary files of a
+// writer that is active in the directory right now.
 const DefaultStaleTempAge = time.Minute
+
+// DefaultLockTimeout is how long a FileStore waits for the directory lock
+// by default (see WithLockTimeout).
+const DefaultLockTimeout = 10 * time.Second
 
 // Option configures a FileStore. Options are sealed: only this package
 // defines them.
 type Option interface{ apply(*options) }
 
 type options struct {
-	fs           fsx.FS
+	fs           storefs.FS
 	maxReadSize  int64
 	staleTempAge time.Duration
+	lockTimeout  time.Duration
+	dirLock      bool
 }
 
 // defaults are what a FileStore uses without options.
 func defaults() options {
-	return options{fs: fsx.OS{}, maxReadSize: DefaultMaxReadSize, staleTempAge: DefaultStaleTempAge}
+	return options{
+		fs:           storefs.OS{},
+		maxReadSize:  DefaultMaxReadSize,
+		staleTempAge: DefaultStaleTempAge,
+		lockTimeout:  DefaultLockTimeout,
+		dirLock:      true,
+	}
 }
 
 type optionFunc func(*options)
@@ -47,20 +59,45 @@ func WithMaxReadSize(n int64) Option {
 	})
 }
 
-// WithStaleTempAge sets how old a leftover temporary file of this store must
-// be for NewFileStore to remove it: d == 0 removes all of them, d < 0
-// disables the cleanup. The default is DefaultStaleTempAge.
+// WithStaleTempAge sets which leftover temporary files of this store
+// NewFileStore removes when it cannot take the directory lock at once (a
+// writer is active, or the lock is disabled): those at least d old. d == 0
+// removes all of them, d < 0 disables the cleanup altogether. The default
+// is DefaultStaleTempAge. When NewFileStore does take the lock (the lock
+// file exists and nobody holds it), no writer of this package holds a
+// temporary file, so it removes every leftover whatever its age (unless
+// d < 0).
 func WithStaleTempAge(d time.Duration) Option {
 	return optionFunc(func(o *options) { o.staleTempAge = d })
 }
 
-// WithFS replaces the file system (the default is the real one). It is the
-// seam through which tests inject failures; fsx is internal, so only code in
-// this module can use it.
-func WithFS(fs fsx.FS) Option {
+// WithLockTimeout sets how long Write, Delete and Update wait for the
+// directory lock before failing with an error wrapping ErrLockTimeout.
+// d <= 0 selects DefaultLockTimeout: the wait is never unbounded.
+func WithLockTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) {
-		if fs != nil {
-			o.fs = fs
+		if d <= 0 {
+			d = DefaultLockTimeout
+		}
+		o.lockTimeout = d
+	})
+}
+
+// WithoutDirLock disables the cross-process directory lock (the lock file
+// LockFileName): Write, Delete and Update then exclude other goroutines of
+// this process only, and NewFileStore removes only stale temporary files.
+// Use it on a directory where no lock file may be created.
+func WithoutDirLock() Option {
+	return optionFunc(func(o *options) { o.dirLock = false })
+}
+
+// WithFS replaces the file system (the default is storefs.OS, the real
+// one), for example by ckpttest/crashfs to simulate crashes, or by a
+// wrapper that injects errors.
+func WithFS(fsys storefs.FS) Option {
+	return optionFunc(func(o *options) {
+		if fsys != nil {
+			o.fs = fsys
 		}
 	})
 }

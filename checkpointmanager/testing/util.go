@@ -25,7 +25,10 @@ type MemStore struct {
 	mem map[string][]byte
 }
 
-var _ store.Store = (*MemStore)(nil)
+var (
+	_ store.Store   = (*MemStore)(nil)
+	_ store.Updater = (*MemStore)(nil)
+)
 
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore {
@@ -59,6 +62,28 @@ func (s *MemStore) Read(key string) ([]byte, error) {
 		return nil, &store.OpError{Op: "read", Key: key, Err: store.ErrKeyNotFound}
 	}
 	return append([]byte{}, data...), nil
+}
+
+// Update calls fn with the value under key (found false, old nil, when
+// there is none) and stores what it returns, holding the store's lock
+// throughout; when fn fails nothing is stored and its error is returned
+// inside a *store.OpError with Op "update". fn must not call the store.
+func (s *MemStore) Update(key string, fn func(old []byte, found bool) ([]byte, error)) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, found := s.mem[key]
+	data, err := fn(slices.Clone(old), found)
+	if err != nil {
+		return &store.OpError{Op: "update", Key: key, Err: err}
+	}
+	if s.mem == nil {
+		s.mem = make(map[string][]byte)
+	}
+	s.mem[key] = slices.Clone(data)
+	return nil
 }
 
 // Delete removes key; a missing key is not an error.

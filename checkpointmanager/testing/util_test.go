@@ -75,3 +75,39 @@ func TestMemStoreConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestMemStoreUpdate(t *testing.T) {
+	s := cmtesting.NewMemStore()
+	errNo := errors.New("no")
+	tests := []struct {
+		reason string
+		fn     func(old []byte, found bool) ([]byte, error)
+		want   error
+		value  string
+	}{
+		{"a missing key: found is false", func(old []byte, found bool) ([]byte, error) {
+			if found || old != nil {
+				return nil, fmt.Errorf("found=%v old=%q", found, old)
+			}
+			return []byte("1"), nil
+		}, nil, "1"},
+		{"an existing key: the old value", func(old []byte, found bool) ([]byte, error) { return append(old, '2'), nil }, nil, "12"},
+		{"fn fails: nothing stored", func([]byte, bool) ([]byte, error) { return []byte("x"), errNo }, errNo, "12"},
+	}
+	for _, tt := range tests {
+		err := s.Update("k", tt.fn)
+		if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+			t.Errorf("%s: Update = %v, want %v", tt.reason, err, tt.want)
+		}
+		if got, _ := s.Read("k"); string(got) != tt.value {
+			t.Errorf("%s: value %q, want %q", tt.reason, got, tt.value)
+		}
+	}
+	if err := s.Update("../k", nil); !errors.Is(err, store.ErrInvalidKey) {
+		t.Errorf("invalid key: %v", err)
+	}
+	var zero cmtesting.MemStore
+	if err := zero.Update("z", func([]byte, bool) ([]byte, error) { return nil, nil }); err != nil {
+		t.Errorf("zero MemStore Update: %v", err)
+	}
+}

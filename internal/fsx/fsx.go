@@ -1,63 +1,73 @@
-// Package fsx is the file-system seam of the store: every operation the store
-// performs on disk goes through the FS interface, so that tests can inject a
-// fake that fails chosen operations with chosen errnos (and, later, a file
-// system that simulates crashes). OS is the real implementation.
-//
-// The interface is deliberately small: it holds exactly what an atomic,
-// durable, bounded key/value file store needs and nothing else.
+// Package fsx holds the platform-specific system calls under the store's
+// file-system seam (storefs.OS), one file per operating-system quirk: the
+// directory fsync, the non-blocking open that keeps a FIFO from hanging a
+// reader, and the advisory lock. Everything else is portable and lives in
+// storefs.
 package fsx
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
 )
 
-// ErrTooLarge is returned by ReadFile when a file holds more bytes than the
-// limit it was given.
+// ErrTooLarge is returned by ReadRegular when a file holds more bytes than
+// the limit it was given.
 var ErrTooLarge = errors.New("file too large")
 
-// ErrNotRegular is returned by ReadFile when the path is not a regular file
-// (a directory, FIFO, socket or device), which would either fail or block.
+// ErrNotRegular is returned by ReadRegular when the file is not a regular
+// file (a directory, FIFO, socket or device), which would fail or block.
 var ErrNotRegular = errors.New("not a regular file")
 
-// FS is the set of file-system operations the store performs. Errors are
-// returned as the os package returns them (*fs.PathError or *os.LinkError
-// wrapping a syscall.Errno), so callers can match them with errors.Is.
-// Implementations must be safe for concurrent use.
-type FS interface {
-	// OpenFile opens a file for writing, as os.OpenFile.
-	OpenFile(name string, flag int, perm fs.FileMode) (File, error)
-	// Rename atomically replaces newpath with oldpath, as os.Rename.
-	Rename(oldpath, newpath string) error
-	// Remove removes a file, as os.Remove.
-	Remove(name string) error
-	// ReadFile reads a whole regular file of at most limit bytes. It returns
-	// an error wrapping ErrTooLarge for a longer file, and ErrNotRegular for
-	// anything but a regular file (following symbolic links).
-	ReadFile(name string, limit int64) ([]byte, error)
-	// ReadDir lists a directory sorted by name, as os.ReadDir.
-	ReadDir(name string) ([]fs.DirEntry, error)
-	// MkdirAll creates a directory and its parents, as os.MkdirAll.
-	MkdirAll(path string, perm fs.FileMode) error
-	// SyncDir flushes a directory's entries (creations, renames, removals)
-	// to stable storage.
-	SyncDir(path string) error
-	// Lstat describes a file without following a symbolic link.
-	Lstat(name string) (fs.FileInfo, error)
-	// Stat describes a file, following symbolic links.
-	Stat(name string) (fs.FileInfo, error)
+// ErrLocked is returned by TryLock when another open file description holds
+// a conflicting lock.
+var ErrLocked = errors.New("locked by another holder")
+
+// OpenNonblock is the open(2) flag that keeps opening a FIFO from blocking
+// (0 where FIFOs cannot be opened by path); it has no effect on regular
+// files.
+const OpenNonblock = openNonblock
+
+// ReadRegular checks that f (opened as name) is a regular file and reads at
+// most limit bytes of it. A longer file is an error wrapping ErrTooLarge, a
+// file of another type one wrapping ErrNotRegular; errors are
+// *fs.PathError naming name.
+func ReadRegular(f *os.File, name string, limit int64) ([]byte, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (mode %v)", ErrNotRegular, info.Mode().Type())}
+	}
+	if limit < 0 {
+		limit = 0
+	}
+	if info.Size() > limit {
+		return nil, tooLarge(name, info.Size(), limit)
+	}
+	// The size is only a hint (the file may grow while we read): read one
+	// byte past the limit to detect a longer file.
+	var buf bytes.Buffer
+	buf.Grow(int(info.Size()))
+	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if n > limit {
+		return nil, tooLarge(name, n, limit)
+	}
+	return buf.Bytes(), nil
 }
 
-// File is a file opened for writing by FS.OpenFile.
-type File interface {
-	// Name returns the path the file was opened with.
-	Name() string
-	// Write writes p, returning an error when fewer than len(p) bytes were
-	// written.
-	Write(p []byte) (int, error)
-	// Sync flushes the file's content to stable storage. After a failed
-	// Sync the file's state is unknown: the caller must not retry it.
-	Sync() error
-	// Close closes the file.
-	Close() error
+func tooLarge(name string, size, limit int64) error {
+	return &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: at least %d bytes, limit %d", ErrTooLarge, size, limit)}
 }
+
+// SyncDir opens the directory and fsyncs it, flushing its entries
+// (creations, renames, removals) to stable storage; it is a no-op where the
+// platform cannot sync a directory (see syncdir_*.go).
+func SyncDir(path string) error { return syncDir(path) }

@@ -1,5 +1,5 @@
-// Package fsxtest provides a fault-injecting fsx.FS for tests: it passes
-// every operation to an underlying file system (normally fsx.OS) except those
+// Package fsxtest provides a fault-injecting storefs.FS for tests: it passes
+// every operation to an underlying file system (normally storefs.OS) except those
 // matching an injected Fault, which fail with the chosen error, as the os
 // package would report it (*fs.PathError or *os.LinkError wrapping the errno).
 // It also records every operation, so tests can assert what was (not) done.
@@ -10,10 +10,10 @@ import (
 	"os"
 	"sync"
 
-	"github.com/ckptkit/ckpt/internal/fsx"
+	"github.com/ckptkit/ckpt/store/storefs"
 )
 
-// Op names an operation of fsx.FS or fsx.File.
+// Op names an operation of storefs.FS or storefs.File.
 type Op string
 
 // The operations a Fault can target.
@@ -30,6 +30,7 @@ const (
 	OpSyncDir  Op = "syncdir"
 	OpLstat    Op = "lstat"
 	OpStat     Op = "stat"
+	OpTryLock  Op = "lock"
 )
 
 // Fault makes matching operations fail.
@@ -52,22 +53,22 @@ type Call struct {
 	Err error
 }
 
-// FS is a fault-injecting fsx.FS. The zero value is not usable; use New.
+// FS is a fault-injecting storefs.FS. The zero value is not usable; use New.
 // It is safe for concurrent use.
 type FS struct {
-	base fsx.FS
+	base storefs.FS
 
 	mu     sync.Mutex
 	faults []*Fault
 	calls  []Call
 }
 
-var _ fsx.FS = (*FS)(nil)
+var _ storefs.FS = (*FS)(nil)
 
-// New returns an FS over base (fsx.OS{} when nil) with no faults.
-func New(base fsx.FS) *FS {
+// New returns an FS over base (storefs.OS{} when nil) with no faults.
+func New(base storefs.FS) *FS {
 	if base == nil {
-		base = fsx.OS{}
+		base = storefs.OS{}
 	}
 	return &FS{base: base}
 }
@@ -136,7 +137,7 @@ func pathErr(op Op, path string, cause error) error {
 }
 
 // OpenFile opens through the base file system unless a fault matches.
-func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (fsx.File, error) {
+func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (storefs.File, error) {
 	if cause := f.fault(OpOpenFile, name); cause != nil {
 		return nil, f.record(OpOpenFile, name, pathErr(OpOpenFile, name, cause))
 	}
@@ -216,13 +217,22 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	return info, f.record(OpStat, name, err)
 }
 
+// TryLock locks through the base file system unless a fault matches.
+func (f *FS) TryLock(name string, exclusive bool, owner []byte) (func() error, error) {
+	if cause := f.fault(OpTryLock, name); cause != nil {
+		return nil, f.record(OpTryLock, name, pathErr("open", name, cause))
+	}
+	unlock, err := f.base.TryLock(name, exclusive, owner)
+	return unlock, f.record(OpTryLock, name, err)
+}
+
 // File is a file opened through FS; its Write, Sync and Close can fail.
 type File struct {
 	fs   *FS
-	base fsx.File
+	base storefs.File
 }
 
-var _ fsx.File = (*File)(nil)
+var _ storefs.File = (*File)(nil)
 
 // Name returns the base file's name.
 func (f *File) Name() string { return f.base.Name() }
