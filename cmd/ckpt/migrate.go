@@ -11,55 +11,10 @@ import (
 
 	"github.com/ckptkit/ckpt/kubelet"
 	"github.com/ckptkit/ckpt/kubelet/compat"
-	"github.com/ckptkit/ckpt/kubelet/fix/safewrite"
 	"github.com/ckptkit/ckpt/kubelet/migrate"
 )
 
 func init() { extraCommands = append(extraCommands, newMigrateCmd) }
-
-// fixFlags are the flags of migrate and repair, which write: the same
-// flags, with the same meaning, as every command that writes.
-type fixFlags struct {
-	yes       bool
-	backupDir string
-	force     bool
-	procRoot  string
-}
-
-func (ff *fixFlags) add(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&ff.yes, "yes", false, "write the file (without it, only show what would change)")
-	cmd.Flags().StringVar(&ff.backupDir, "backup-dir", "", "where to keep the backup of the original (default: <kubelet dir>/../ckpt-backup)")
-	cmd.Flags().BoolVar(&ff.force, "force", false, "write even while a kubelet process runs (kubelet may overwrite the file, or read it half-way)")
-	cmd.Flags().StringVar(&ff.procRoot, "proc", "/proc", "the proc file system scanned for a running kubelet")
-	_ = cmd.Flags().MarkHidden("proc") // a test seam
-}
-
-func (ff *fixFlags) options() safewrite.Options {
-	return safewrite.Options{BackupDir: ff.backupDir, Force: ff.force, ProcRoot: ff.procRoot}
-}
-
-// writeResult is what a command that wrote reports in JSON.
-type writeResult struct {
-	Written bool   `json:"written"`
-	Backup  string `json:"backup,omitempty"`
-	Bytes   int    `json:"bytes,omitempty"`
-}
-
-// writePlan writes data over path through safewrite when yes is set.
-func writePlan(path string, data []byte, verify func([]byte) error, ff fixFlags) (writeResult, error) {
-	if !ff.yes {
-		return writeResult{}, nil
-	}
-	rep, err := safewrite.Replace(path, data, verify, ff.options())
-	if err != nil {
-		code := exitUsage
-		if errors.Is(err, safewrite.ErrKubeletRunning) || errors.Is(err, safewrite.ErrVerify) {
-			code = exitBad
-		}
-		return writeResult{Backup: rep.Backup}, &exitError{code: code, err: err}
-	}
-	return writeResult{Written: true, Backup: rep.Backup, Bytes: rep.Bytes}, nil
-}
 
 // migrateOutput is the JSON form of `migrate -o json`.
 type migrateOutput struct {

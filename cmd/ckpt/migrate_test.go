@@ -119,7 +119,7 @@ func TestMigrateB02(t *testing.T) {
 	e.assertUntouched(t)
 
 	e.kubeletRuns(t)
-	if _, stderr, code := runCkpt(t, "migrate", e.file, "--to-kubelet", "1.37", "--containers", containers, "--proc", e.proc, "--yes"); code != exitBad ||
+	if _, stderr, code := runCkpt(t, "migrate", e.file, "--to-kubelet", "1.37", "--containers", containers, "--proc", e.proc, "--yes"); code != exitUsage ||
 		!strings.Contains(stderr, "kubelet process is running") {
 		t.Errorf("kubelet running: exit %d %s", code, stderr)
 	}

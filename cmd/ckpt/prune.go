@@ -9,31 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckptkit/ckpt/kubelet"
-	"github.com/ckptkit/ckpt/kubelet/fix/safewrite"
 	"github.com/ckptkit/ckpt/kubelet/prune"
 )
 
 func init() { extraCommands = append(extraCommands, newPruneCmd) }
-
-// writeFlags are the flags of every command that writes.
-type writeFlags struct {
-	yes       bool
-	backupDir string
-	force     bool
-	procRoot  string
-}
-
-func (wf *writeFlags) add(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&wf.yes, "yes", false, "write the file (without it, only show what would change)")
-	cmd.Flags().StringVar(&wf.backupDir, "backup-dir", "", "where to keep the backup of the original (default: <kubelet dir>/../ckpt-backup)")
-	cmd.Flags().BoolVar(&wf.force, "force", false, "write even while a kubelet process runs (kubelet may overwrite the file, or read it half-way)")
-	cmd.Flags().StringVar(&wf.procRoot, "proc", "/proc", "the proc file system scanned for a running kubelet")
-	cmd.Flags().MarkHidden("proc")
-}
-
-func (wf *writeFlags) options() safewrite.Options {
-	return safewrite.Options{BackupDir: wf.backupDir, Force: wf.force, ProcRoot: wf.procRoot}
-}
 
 // pruneOutput is the JSON form of `prune -o json`.
 type pruneOutput struct {
@@ -48,7 +27,7 @@ func newPruneCmd() *cobra.Command {
 		keepPods string
 		podsFrom string
 		mf       machineFlags
-		wf       writeFlags
+		wf       fixFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "prune FILE (--keep-pods UIDS | --pods-from FILE) [--machine FILE | --cpus LIST | --sys DIR] [--yes]",
@@ -131,15 +110,12 @@ I/O errors (a running kubelet included).`,
 				printPrune(w, res, wf.yes)
 			}
 			var werr error
-			if res.Changed() && wf.yes {
-				rep, err := safewrite.Replace(path, res.Data, prune.Verifier(res), wf.options())
-				if err != nil {
-					werr = &exitError{code: exitUsage, err: err}
-				} else {
-					out.Written, out.Backup = true, rep.Backup
-					if output != "json" {
-						fmt.Fprintf(w, "\nWrote %s (%d bytes); the original is kept in %s\n", rep.Path, rep.Bytes, rep.Backup)
-					}
+			if res.Changed() {
+				var wr writeResult
+				wr, werr = writePlan(path, res.Data, prune.Verifier(res), wf)
+				out.Written, out.Backup = wr.Written, wr.Backup
+				if wr.Written && output != "json" {
+					fmt.Fprintf(w, "\nWrote %s (%d bytes); the original is kept in %s\n", path, wr.Bytes, wr.Backup)
 				}
 			}
 			if output == "json" {

@@ -95,7 +95,7 @@ func TestPruneB07(t *testing.T) {
 }
 
 // B15: one stale entry; after prune the file holds one entry. The default
-// backup directory is beside the kubelet directory.
+// backup directory is beside the kubelet root directory, outside it.
 func TestPruneB15(t *testing.T) {
 	dir := copyCase(t, map[string]string{"device-plugins/kubelet_internal_checkpoint": "B15-device-stale-entries/kubelet_internal_checkpoint"})
 	path := filepath.Join(dir, "device-plugins", "kubelet_internal_checkpoint")
@@ -111,9 +111,10 @@ func TestPruneB15(t *testing.T) {
 	if err != nil || len(cp.PodDeviceEntries) != 1 {
 		t.Errorf("after prune: %+v %v", cp, err)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "ckpt-backup"))
+	backups := filepath.Join(filepath.Dir(dir), "ckpt-backup")
+	entries, _ := os.ReadDir(backups)
 	if len(entries) != 1 {
-		t.Errorf("backups in %s: %v", filepath.Join(dir, "ckpt-backup"), entries)
+		t.Errorf("backups in %s: %v", backups, entries)
 	}
 }
 

@@ -25,7 +25,7 @@ func TestRepairEditedV4(t *testing.T) {
 	e.assertUntouched(t)
 
 	e.kubeletRuns(t)
-	if _, _, code := runCkpt(t, "repair", e.file, "--proc", e.proc, "--yes"); code != exitBad {
+	if _, _, code := runCkpt(t, "repair", e.file, "--proc", e.proc, "--yes"); code != exitUsage {
 		t.Errorf("kubelet running: exit %d", code)
 	}
 	e.assertUntouched(t)

@@ -42,6 +42,7 @@ import (
 type Options struct {
 	// BackupDir is where the backup of the original goes. Empty means
 	// <directory of path>/../ckpt-backup, outside the checkpoint directory
+	// (for device-plugins/kubelet_internal_checkpoint, <root>/../ckpt-backup)
 	// so that kubelet never lists or reads it. It must not be the
 	// directory of path itself.
 	BackupDir string
@@ -232,7 +233,13 @@ func backupDir(path string, opts Options) string {
 	if opts.BackupDir != "" {
 		return filepath.Clean(opts.BackupDir)
 	}
-	return filepath.Join(filepath.Dir(filepath.Clean(path)), "..", "ckpt-backup")
+	dir := filepath.Dir(filepath.Clean(path))
+	if filepath.Base(dir) == "device-plugins" {
+		// <root>/device-plugins/kubelet_internal_checkpoint: one level up
+		// is still kubelet's root directory; go above it.
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Join(dir, "..", "ckpt-backup")
 }
 
 // makeBackup writes original to a new file in the backup directory,

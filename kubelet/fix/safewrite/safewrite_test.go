@@ -331,3 +331,16 @@ func TestReplaceCustomBackupDir(t *testing.T) {
 		t.Errorf("backup = %q", got)
 	}
 }
+
+func TestBackupOfDeviceCheckpointLeavesKubeletRoot(t *testing.T) {
+	for _, tc := range []struct {
+		reason, path, want string
+	}{
+		{"a checkpoint in the root goes beside the root", "/var/lib/kubelet/cpu_manager_state", "/var/lib/ckpt-backup"},
+		{"the device checkpoint goes beside the root too, not into it", "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint", "/var/lib/ckpt-backup"},
+	} {
+		if got := filepath.Dir(BackupPath(tc.path, Options{}, time.Unix(0, 0))); got != tc.want {
+			t.Errorf("%s: backup in %s, want %s", tc.reason, got, tc.want)
+		}
+	}
+}
