@@ -66,7 +66,11 @@ func NewCheckpointManagerWithOptions(checkpointDir string, opts ...Option) (Chec
 	}
 	m := &manager{dir: checkpointDir, store: o.store, maxSize: o.maxSize, inPlaceGet: o.inPlaceGet}
 	if m.store == nil {
-		fs, err := store.NewFileStore(checkpointDir, store.WithMaxReadSize(o.maxSize), store.WithFS(o.fs))
+		storeOpts := []store.Option{store.WithMaxReadSize(o.maxSize), store.WithFS(o.fs)}
+		if o.skipUnchanged {
+			storeOpts = append(storeOpts, store.WithSkipUnchanged())
+		}
+		fs, err := store.NewFileStore(checkpointDir, storeOpts...)
 		if err != nil {
 			return nil, managerError("create manager", "", checkpointDir, err)
 		}

@@ -15,10 +15,11 @@ const DefaultMaxCheckpointSize = store.DefaultMaxReadSize
 type Option interface{ apply(*options) }
 
 type options struct {
-	store      store.Store
-	fs         storefs.FS
-	maxSize    int64
-	inPlaceGet bool
+	store         store.Store
+	fs            storefs.FS
+	maxSize       int64
+	inPlaceGet    bool
+	skipUnchanged bool
 }
 
 type optionFunc func(*options)
@@ -61,4 +62,15 @@ func WithFS(fsys storefs.FS) Option {
 // rule) needs it.
 func WithInPlaceGet() Option {
 	return optionFunc(func(o *options) { o.inPlaceGet = true })
+}
+
+// WithSkipUnchanged makes CreateCheckpoint write nothing, no temporary file,
+// no fsync, no rename, when the checkpoint marshals to the bytes this
+// manager last wrote durably under the key and the file is still the one
+// that write made (store.WithSkipUnchanged): re-applying the same state
+// costs only the marshalling (case B32). A file replaced or modified since,
+// by anyone, is written again. It has no effect together with WithStore
+// (give that store the option itself).
+func WithSkipUnchanged() Option {
+	return optionFunc(func(o *options) { o.skipUnchanged = true })
 }

@@ -22,6 +22,8 @@ import (
 type snapshot struct {
 	cells []cell
 	seen  map[seenKey]bool
+	// home is the package of the checkpoint type; see opaque.
+	home string
 }
 
 // cell is one location and its saved value: loc.Set(saved) restores a
@@ -50,6 +52,13 @@ func takeSnapshot(v any) (s *snapshot, err error) {
 		}
 	}()
 	s = &snapshot{seen: map[seenKey]bool{}}
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil {
+		s.home = t.PkgPath()
+	}
 	s.walk(reflect.ValueOf(v))
 	return s, nil
 }
@@ -93,7 +102,7 @@ func (s *snapshot) walk(v reflect.Value) {
 		}
 		t := v.Type().Elem()
 		key := seenKey{v.UnsafePointer(), t}
-		if s.seen[key] || t.Size() == 0 {
+		if s.seen[key] || t.Size() == 0 || s.opaque(t) {
 			return
 		}
 		s.seen[key] = true
@@ -156,7 +165,7 @@ func (s *snapshot) walk(v reflect.Value) {
 			s.walk(v.Index(i))
 		}
 	case reflect.Struct:
-		if isSync(v.Type()) {
+		if isSync(v.Type()) || s.opaque(v.Type()) {
 			return
 		}
 		for i := range v.NumField() {
@@ -167,6 +176,30 @@ func (s *snapshot) walk(v reflect.Value) {
 			s.walk(v.Elem())
 		}
 	}
+}
+
+// opaque reports whether values of type t belong to their own package
+// rather than to the checkpoint: a struct type of another package than the
+// checkpoint's with unexported fields (time.Time, *os.File, bytes.Buffer,
+// resource.Quantity, ...). Its invariants are that package's business and
+// its pointers may lead to memory shared with the rest of the program
+// (time.Time's *Location is time.Local; an *os.File is shared with every
+// goroutine that writes to it), so the snapshot never follows them: an
+// opaque value held inline is restored as a whole by its container, and
+// one behind a pointer or in an interface is restored by restoring that
+// pointer or interface, never written through. A decoder that replaces
+// such values (as encoding/json does) is undone exactly; one that mutates
+// a foreign object in place is not, which the package doc states.
+func (s *snapshot) opaque(t reflect.Type) bool {
+	if t.Kind() != reflect.Struct || t.PkgPath() == "" || t.PkgPath() == s.home {
+		return false
+	}
+	for i := range t.NumField() {
+		if !t.Field(i).IsExported() {
+			return true
+		}
+	}
+	return false
 }
 
 // isSync reports whether t is a type of package sync or sync/atomic (a

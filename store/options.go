@@ -31,6 +31,7 @@ type options struct {
 	staleTempAge time.Duration
 	lockTimeout  time.Duration
 	dirLock      bool
+	skipSame     bool
 }
 
 // defaults are what a FileStore uses without options.
@@ -89,6 +90,21 @@ func WithLockTimeout(d time.Duration) Option {
 // Use it on a directory where no lock file may be created.
 func WithoutDirLock() Option {
 	return optionFunc(func(o *options) { o.dirLock = false })
+}
+
+// WithSkipUnchanged makes Write (and Update) skip a write whose bytes equal
+// those this FileStore last wrote under the key, when the key's file is
+// still the very file that write made durable: no temporary file, no
+// fsync, no rename (case B32: a re-apply of the same state costs nothing).
+// The skip keeps the durability contract, since those bytes are on disk
+// already. A file replaced or modified since, by anyone (another store,
+// another process, kubelet), is written again, even with equal bytes; so
+// is every key after Delete and in a new FileStore. The store keeps a copy
+// of the last bytes written under each key (memory: the size of the
+// stored values). Off by default, because a write then no longer refreshes
+// the file's modification time.
+func WithSkipUnchanged() Option {
+	return optionFunc(func(o *options) { o.skipSame = true })
 }
 
 // WithFS replaces the file system (the default is storefs.OS, the real

@@ -14,17 +14,24 @@
 package checksum
 
 import (
+	"reflect"
 	"strings"
 
 	"github.com/ckptkit/ckpt/checkpointmanager/errors"
 )
 
-// Checksum is the data to be stored as a checkpoint's checksum. Its value
-// always fits in 32 bits; it is a uint64 because kubelet's is.
+// Checksum is the data to be stored as a checkpoint's checksum. A computed
+// checksum always fits in 32 bits; the type is a uint64 because kubelet's
+// is, so a stored value read from a damaged file may be larger.
 type Checksum uint64
 
 // New returns the checksum of data, as kubelet's checksum.New does.
 func New(data any) Checksum {
+	if data != nil {
+		if sum, ok := fastNew(data, nil); ok {
+			return sum
+		}
+	}
 	var h fnvSink
 	h.reset()
 	p := printer{out: &h, sortKeys: true}
@@ -48,38 +55,55 @@ func (cs Checksum) Verify(data any) error {
 // callers can apply kubelet's type-renaming replacements before hashing it
 // with Sum.
 func Text(data any) string {
+	if data != nil {
+		if text, ok := fastText(data); ok {
+			return text
+		}
+	}
 	var b textSink
 	p := printer{out: &b, sortKeys: true}
 	p.top(data)
 	return b.String()
 }
 
+// NewReplaced returns the checksum of the text of data with the first
+// occurrence of old replaced by new: Sum([]byte(strings.Replace(Text(data),
+// old, new, 1))). Kubelet computes its cpu manager, memory manager and old
+// device manager checksums that way, to hash a renamed type under the name
+// it had when the file was written (FORMATS.md §3.1-3.3). When old occurs
+// in the top-level type name, where those renames apply, NewReplaced hashes
+// as fast as New; otherwise it builds the text.
+func NewReplaced(data any, old, new string) Checksum {
+	if data != nil {
+		if top := topText(reflect.TypeOf(data)); old != "" {
+			if i := strings.Index(top, old); i >= 0 {
+				// The first occurrence in the text is this one: the text
+				// starts with top, and an occurrence starting earlier would
+				// end inside top too.
+				top = top[:i] + new + top[i+len(old):]
+				if sum, ok := fastNew(data, &top); ok {
+					return sum
+				}
+			}
+		}
+	}
+	return Sum([]byte(strings.Replace(Text(data), old, new, 1)))
+}
+
 // Sum returns the FNV-1a 32-bit hash of text as a Checksum: New(v) equals
 // Sum([]byte(Text(v))).
 func Sum(text []byte) Checksum {
-	var h fnvSink
-	h.reset()
-	for _, c := range text {
-		h.writeByte(c)
-	}
-	return Checksum(h.sum)
+	return Checksum(fnvBytes(fnvOffset32, text))
 }
 
 // OfString returns New(s) for a string s without reflection: the checksum
 // kubelet's data-string formats store (cpumanager V4, memorymanager V3,
 // allocation), which is FNV-1a over "(string)" followed by s.
 func OfString(s string) Checksum {
-	var h fnvSink
-	h.reset()
-	h.writeString("(string)")
-	h.writeString(s)
-	return Checksum(h.sum)
+	return Checksum(fnvString(ofStringPrefix.apply(fnvOffset32), s))
 }
 
-const (
-	fnvOffset32 = 2166136261
-	fnvPrime32  = 16777619
-)
+var ofStringPrefix = newSeg("(string)")
 
 // fnvSink hashes what it is given with FNV-1a, 32 bit.
 type fnvSink struct{ sum uint32 }
@@ -90,13 +114,7 @@ func (h *fnvSink) writeByte(c byte) {
 	h.sum = (h.sum ^ uint32(c)) * fnvPrime32
 }
 
-func (h *fnvSink) writeString(s string) {
-	sum := h.sum
-	for i := 0; i < len(s); i++ {
-		sum = (sum ^ uint32(s[i])) * fnvPrime32
-	}
-	h.sum = sum
-}
+func (h *fnvSink) writeString(s string) { h.sum = fnvString(h.sum, s) }
 
 // textSink collects the text.
 type textSink struct{ strings.Builder }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,7 +184,101 @@ func shapes() []struct {
 		{"uintptr zero", uintptr(0)},
 		{"nil func", (func())(nil)},
 		{"nil chan", (chan int)(nil)},
+		{"long byte slice uses the decimal tables", longBytes(3000)},
+		{"byte slice at the table threshold", longBytes(33)},
+		{"byte array", [40]byte(longBytes(40))},
+		{"long strings use the pair tables", []string{strings.Repeat("ab", 50) + "c", strings.Repeat("\xff\x00", 9)}},
+		{"big string-keyed map is sorted by prefix, then whole key", bigStringMap()},
+		{"big int-keyed map", bigIntMap()},
+		{"big map of UUID keys is bucketed by first byte, then insertion-sorted", uuidMap(300)},
+		{"map just above the bucketing threshold", uuidMap(49)},
+		{"map of maps (kubelet cpu manager entries)", map[string]map[string]string{"pod-b": {"ctr": "1-3", "app": "4"}, "pod-a": {}, "pod-c": nil}},
+		{"map with int32 and uint keys", []any{map[int32]string{-4: "a", 2: "b"}, map[uint]bool{7: true, 3: false}, map[uint32][]int{1: nil}}},
+		{"map with named string keys and pointer values", map[named]*inner{"b": {A: 1}, "a": nil}},
+		{"map with single-pointer struct values", map[string]ptrStruct{"x": {P: ptr(1)}, "y": {}}},
+		{"map with 8-byte scalar values", map[int]float64{3: 1.5, 1: -2}},
+		{"map with odd value shapes falls back", map[string]inner{"a": {A: 1}}},
+		{"struct of one map at top level (held in the interface word)", mapStruct{M: map[string]int{"a": 1}}},
+		{"struct of one pointer at top level", ptrStruct{P: ptr(5)}},
+		{"array of one pointer at top level", [1]*int{ptr(6)}},
+		{"map at top level", map[string]int{"b": 2, "a": 1}},
+		{"nil map at top level", map[string]int(nil)},
+		{"pointer to struct with a nil pointer in a slice before other fields", &quirk{Ptrs: []*int{ptr(1), nil}, After: 9, Then: "x"}},
+		{"nil pointer as map value leaves the next type suppressed", []any{quirkMap{M: map[string]*int{"a": nil}, After: 2}}},
+		{"shared pointer at different depths is reported as a cycle", sharedDepth()},
+		{"recursive list", &node{Val: 1, Next: &node{Val: 2}}},
+		{"uintptr non-zero", uintptr(0xbeef)},
+		{"small ints and negative", []int64{0, 9, 10, -1, math.MinInt64, math.MaxInt64}},
+		{"unsigned widths", []any{uint8(255), uint16(65535), uint32(1 << 31), uint(7)}},
+		{"float32 and float64 in a struct", struct {
+			A float32
+			B float64
+		}{0.1, 1e-7}},
+		{"empty struct and zero-size fields", struct {
+			E struct{}
+			Z [0]int
+			S string
+		}{S: "s"}},
 	}
+}
+
+type ptrStruct struct{ P *int }
+
+type mapStruct struct{ M map[string]int }
+
+type quirkMap struct {
+	M     map[string]*int
+	After int
+}
+
+type twoPtrs struct {
+	A *inner
+	B struct{ C *inner }
+}
+
+func sharedDepth() twoPtrs {
+	x := &inner{A: 1}
+	v := twoPtrs{A: x}
+	v.B.C = x
+	return v
+}
+
+func longBytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*131 + i/7)
+	}
+	return b
+}
+
+func bigStringMap() map[string][]int {
+	m := map[string][]int{}
+	for i := range 300 {
+		// Keys share long prefixes so that the prefix sort has ties.
+		m[fmt.Sprintf("%s-%03d", strings.Repeat("k", i%9), (i*37)%300)] = []int{i}
+	}
+	m[""] = nil
+	m["k"] = []int{}
+	return m
+}
+
+func uuidMap(n int) map[string]map[string]string {
+	m := map[string]map[string]string{}
+	for i := range n {
+		uid := fmt.Sprintf("%08x-%04x-4000-8000-%012x", uint32(i*2654435761), i%7, i)
+		m[uid] = map[string]string{"app": fmt.Sprint(i), "sidecar": ""}
+	}
+	m[""] = nil
+	m["\xff"] = map[string]string{}
+	return m
+}
+
+func bigIntMap() map[int]struct{} {
+	m := map[int]struct{}{}
+	for i := range 200 {
+		m[(i*7919)%1000-500] = struct{}{}
+	}
+	return m
 }
 
 func TestTextMatchesGoSpew(t *testing.T) {
@@ -233,17 +328,60 @@ type fuzzShape struct {
 	u   int
 }
 
+// fuzzFast is fuzzShape without interfaces: a type New hashes on its fast
+// path (fuzzShape, with its interface field, takes the printer).
+type fuzzFast struct {
+	S   string
+	I   int64
+	I8  int8
+	U   uint16
+	F   float64
+	F32 float32
+	B   bool
+	P   *int32
+	SS  []string
+	BB  []byte
+	MI  map[int]string
+	MS  map[string][]int
+	MU  map[uint64]*structKey
+	MP  map[string]*structKey
+	MM  map[string]map[string]string
+	Arr [2]string
+	N   *fuzzFast
+	NS  []*fuzzFast
+	Set Set[string]
+	u   int
+}
+
 func FuzzTextMatchesGoSpew(f *testing.F) {
 	f.Add([]byte(`{"S":"x","I":-1,"MI":{"3":"a","1":"b"},"Any":{"k":[1,"2",null]}}`))
 	f.Add([]byte(`{"SS":[],"BB":"AQID","MS":{"b":null,"a":[]},"N":{"P":5}}`))
 	f.Add([]byte(`{"MF":{"1.5":true,"-2":false},"MP":{"a":null,"b":{"X":1}},"Set":{"z":{},"a":{}}}`))
 	f.Add([]byte(`[1, {"a": {}}, "s", 2.5e300]`))
+	f.Add([]byte(`{"NS":[null,{"S":"x","MU":{"3":null,"1":{"X":2}}}],"MM":{"b":{"y":"1","x":"2"},"a":null},"F32":0.1}`))
+	f.Add([]byte(`{"BB":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==","S":"a long string that goes through the pair tables"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s fuzzShape
 		if json.Unmarshal(data, &s) == nil {
-			want, _ := reference(s)
+			want, wantSum := reference(s)
 			if got := checksum.Text(s); got != want {
 				t.Fatalf("struct:\n got %s\nwant %s", got, want)
+			}
+			if got := checksum.New(s); got != wantSum {
+				t.Fatalf("struct: New = %d, want %d", got, wantSum)
+			}
+			if got := checksum.New(&s); got != checksum.Sum([]byte(checksum.Text(&s))) {
+				t.Fatalf("pointer to struct: New = %d, want %d", got, checksum.Sum([]byte(checksum.Text(&s))))
+			}
+		}
+		var ff fuzzFast
+		if json.Unmarshal(data, &ff) == nil {
+			want, wantSum := reference(&ff)
+			if got := checksum.Text(&ff); got != want {
+				t.Fatalf("fast struct:\n got %s\nwant %s", got, want)
+			}
+			if got := checksum.New(&ff); got != wantSum {
+				t.Fatalf("fast struct: New = %d, want %d", got, wantSum)
 			}
 		}
 		var a any
@@ -257,4 +395,34 @@ func FuzzTextMatchesGoSpew(f *testing.F) {
 			}
 		}
 	})
+}
+
+type CheckpointV2 struct {
+	Name    string
+	Entries map[string]map[string]string
+	Sum     checksum.Checksum
+}
+
+func TestNewReplacedEqualsReplacedText(t *testing.T) {
+	v2 := &CheckpointV2{Name: "static", Entries: map[string]map[string]string{"p": {"c": "1-3"}}}
+	for _, tc := range []struct {
+		reason   string
+		value    any
+		old, new string
+	}{
+		{"rename in the top-level pointer type (kubelet's cpu manager hack)", v2, "CheckpointV2", "Checkpoint"},
+		{"rename in the top-level value type", *v2, "CheckpointV2", "Checkpoint"},
+		{"nil top-level pointer", (*CheckpointV2)(nil), "CheckpointV2", "Checkpoint"},
+		{"old only in the body", v2, "static", "none"},
+		{"old nowhere", v2, "absent", "x"},
+		{"empty old inserts new at the start", v2, "", "x"},
+		{"type without a plan", struct{ A any }{1}, "struct", "S"},
+		{"nil interface", nil, "interface", "I"},
+		{"old straddles the top-level type and the body", v2, "V2){Name", "X"},
+	} {
+		want := checksum.Sum([]byte(strings.Replace(checksum.Text(tc.value), tc.old, tc.new, 1)))
+		if got := checksum.NewReplaced(tc.value, tc.old, tc.new); got != want {
+			t.Errorf("%s: NewReplaced = %d, want %d", tc.reason, got, want)
+		}
+	}
 }

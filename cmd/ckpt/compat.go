@@ -26,8 +26,11 @@ type compatOutput struct {
 	compat.Report
 	Summary   string   `json:"summary"`
 	GateNotes []string `json:"gateNotes,omitempty"`
-	// Selected are the cells of --kubelet, when given.
+	// Selected is the cell of --kubelet under --feature-gates (or the
+	// version's defaults), when given; Other is the cell of the other
+	// setting of the gate, when --feature-gates does not set it.
 	Selected []compat.Cell `json:"selected,omitempty"`
+	Other    []compat.Cell `json:"other,omitempty"`
 }
 
 func newCompatCmd() *cobra.Command {
@@ -53,9 +56,9 @@ resource checkpoints, DynamicResourceAllocation for DRA):
 It follows kubelet's read ladders: the order in which each version tries the layouts, the
 checksum variants it accepts and where it skips a zero checksum.
 
-With --kubelet X.Y, only that version is shown (with --feature-gates, or the version's
-defaults, selecting the row), and the exit status is 1 when it rejects the file or loses part
-of it.
+With --kubelet X.Y, only that version's row is shown: the one --feature-gates selects, or the
+version's default (then the other gate setting's outcome follows in one line), and the exit
+status is 1 when it rejects the file or loses part of it.
 
 Exit status: 0, or 1 when --kubelet's version rejects or loses data, or the file is no
 kubelet checkpoint; 2 for usage errors and unreadable files.`,
@@ -103,9 +106,18 @@ func runCompat(w io.Writer, path string, data []byte, v *compat.Version, gates c
 		verdict = &exitError{code: exitBad, err: fmt.Errorf("%s: not a kubelet checkpoint (%s)", path, r.Verdict)}
 	}
 	if v != nil {
-		out.Selected = r.For(*v)
-		if c, ok := r.Lookup(*v, gates); ok && (c.Outcome == compat.Reject || c.Outcome == compat.AcceptWithLoss) {
-			verdict = &exitError{code: exitBad}
+		if c, ok := r.Lookup(*v, gates); ok {
+			out.Selected = []compat.Cell{c}
+			if c.Outcome == compat.Reject || c.Outcome == compat.AcceptWithLoss {
+				verdict = &exitError{code: exitBad}
+			}
+			if _, set := gates[c.Gate]; c.Gate != "" && !set {
+				for _, o := range r.For(*v) {
+					if o.GateOn != c.GateOn {
+						out.Other = append(out.Other, o)
+					}
+				}
+			}
 		}
 	}
 	if output == "json" {
@@ -138,6 +150,9 @@ func runCompat(w io.Writer, path string, data []byte, v *compat.Version, gates c
 			fmt.Fprintf(w, "\nKubelet %s, %s: %s\n", c.Kubelet, c.GateLabel(), strings.ToUpper(string(c.Outcome)))
 			printCell(w, c)
 		}
+		for _, o := range out.Other {
+			fmt.Fprintf(w, "\nWith %s instead (--feature-gates %s=%v): %s\n", o.GateLabel(), o.Gate, o.GateOn, o.Outcome)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "Note:     %s\n", printable(n))
@@ -159,12 +174,13 @@ func printCell(w io.Writer, c compat.Cell) {
 	for _, l := range c.Lost {
 		fmt.Fprintf(w, "  LOSES: %s\n", printable(l))
 	}
-	if c.Outcome == compat.Reject {
-		if c.Fatal {
-			fmt.Fprintln(w, "  kubelet refuses to start")
-		} else {
-			fmt.Fprintln(w, "  kubelet carries on without this state")
-		}
+	switch {
+	case c.Outcome == compat.Reject && c.Fatal:
+		fmt.Fprintln(w, "  kubelet refuses to start")
+	case c.Outcome == compat.Reject:
+		fmt.Fprintln(w, "  kubelet carries on without this state")
+	case c.Fatal:
+		fmt.Fprintln(w, "  kubelet reads it, then its policy refuses the state: kubelet refuses to start")
 	}
 }
 

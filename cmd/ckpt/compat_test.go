@@ -93,14 +93,22 @@ func TestCompatJSON(t *testing.T) {
 			GateOn  bool   `json:"gateOn"`
 			Outcome string `json:"outcome"`
 		} `json:"selected"`
+		Other []struct {
+			Kubelet string `json:"kubelet"`
+			GateOn  bool   `json:"gateOn"`
+			Outcome string `json:"outcome"`
+		} `json:"other"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Kind != "dra" || got.Format != "fnv-1.30" || len(got.Cells) < 21 || len(got.Selected) != 2 {
+	// The default setting (gate off in 1.30) is selected; the other
+	// setting follows, since --feature-gates does not set the gate.
+	if got.Kind != "dra" || got.Format != "fnv-1.30" || len(got.Cells) < 21 || len(got.Selected) != 1 || len(got.Other) != 1 ||
+		got.Selected[0].GateOn || !got.Other[0].GateOn {
 		t.Fatalf("%+v", got)
 	}
-	for _, c := range got.Selected {
+	for _, c := range append(got.Selected, got.Other...) {
 		want := map[bool]string{false: "not-read", true: "accept"}[c.GateOn]
 		if c.Kubelet != "1.30" || c.Outcome != want {
 			t.Errorf("1.30 gate on=%v: %+v, want %s", c.GateOn, c, want)

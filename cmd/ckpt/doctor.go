@@ -17,6 +17,12 @@ import (
 
 func init() { extraCommands = append(extraCommands, newDoctorCmd) }
 
+// exitFindings is doctor's status when every file loads but something is
+// wrong with what they hold (policy, CPUs, NUMA memory, stale entries) or
+// around them (leftover files, a full or read-only file system): distinct
+// from exitBad, a file kubelet cannot load (cases B05, B30).
+const exitFindings = 3
+
 // machineFlags are the flags that describe the node's hardware, shared by
 // doctor and prune.
 type machineFlags struct {
@@ -107,10 +113,17 @@ Checks that need more than the directory run when given:
   --kubelet-config    the KubeletConfiguration YAML: policies, reserved CPUs/memory, feature gates
   --cpus/--machine    the machine's online CPUs (and for --machine, reserved CPUs and NUMA memory);
   --sys               otherwise read from /sys
-  --pods-from         the pod UIDs on the node (JSON list, kubectl/crictl -o json, or plain text)
+  --pods-from         the pods on the node: pod UIDs one per line, a JSON list of them, or
+                      kubectl/crictl pods -o json (anything else is a usage error)
 
-Exit status: 0 when nothing is wrong (info only), 1 when a finding is a warning or an error,
-2 for usage errors and when a file or directory could not be read.`,
+Exit status (the first that applies):
+  2  usage errors, or a file or directory could not be read (the report is incomplete)
+  1  a file kubelet cannot load as it is: corrupt-checksum, invalid, not-a-checkpoint,
+     wrong-kind, unreadable-by-kubelet, read-with-loss
+  3  every file loads, but another finding is a warning or an error: the policy, CPUs,
+     NUMA memory or pods a file holds (policy-mismatch, cpus-*, numa-memory-drift,
+     stale-entries, pod-list-mismatch, ...), leftover files, the file system
+  0  nothing is wrong (info only)`,
 		Example: `  # On the node, kubelet stopped or crash-looping:
   ckpt doctor --kubelet-version 1.37 --kubelet-config /var/lib/kubelet/config.yaml
 
@@ -170,8 +183,10 @@ Exit status: 0 when nothing is wrong (info only), 1 when a finding is a warning 
 			switch {
 			case rep.HasIOProblem():
 				return &exitError{code: exitUsage}
-			case rep.Worst() != doctor.Info:
+			case rep.CannotLoad():
 				return &exitError{code: exitBad}
+			case rep.Worst() != doctor.Info:
+				return &exitError{code: exitFindings}
 			}
 			return nil
 		},
@@ -179,7 +194,7 @@ Exit status: 0 when nothing is wrong (info only), 1 when a finding is a warning 
 	addOutputFlag(cmd, &output)
 	cmd.Flags().StringVar(&version, "kubelet-version", "", "the kubelet version that will read the files (e.g. 1.37)")
 	cmd.Flags().StringVar(&config, "kubelet-config", "", "the kubelet's KubeletConfiguration file (YAML)")
-	cmd.Flags().StringVar(&podsFrom, "pods-from", "", "file with the UIDs of the pods on the node (- for standard input)")
+	cmd.Flags().StringVar(&podsFrom, "pods-from", "", "file with the pods on the node: pod UIDs one per line, a JSON list of them, or kubectl/crictl pods -o json (- for standard input)")
 	mf.add(cmd, "/sys")
 	return cmd
 }

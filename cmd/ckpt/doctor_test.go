@@ -60,22 +60,22 @@ func TestDoctorCases(t *testing.T) {
 		{"B01: policy changed none -> static",
 			map[string]string{"cpu_manager_state": "B01-cpu-policy-none-to-static/cpu_manager_state"},
 			[]string{"--kubelet-config", casePath("B01-cpu-policy-none-to-static", "kubelet-config.yaml"), "--sys", ""},
-			exitBad, map[string]string{doctor.CodePolicy: `policy in the file is "none"`}},
+			exitFindings, map[string]string{doctor.CodePolicy: `policy in the file is "none"`}},
 		{"B05 leak", map[string]string{"cpu_manager_state": "B05-cpu-torn-multiwrite-leak-overlap/leak/cpu_manager_state"},
 			[]string{"--machine", casePath("B05-cpu-torn-multiwrite-leak-overlap", "machine.json")},
-			exitBad, map[string]string{doctor.CodeCPULeaked: "leaked: 1-2"}},
+			exitFindings, map[string]string{doctor.CodeCPULeaked: "leaked: 1-2"}},
 		{"B05 overlap", map[string]string{"cpu_manager_state": "B05-cpu-torn-multiwrite-leak-overlap/overlap/cpu_manager_state"},
 			[]string{"--cpus", "0-7"},
-			exitBad, map[string]string{doctor.CodeCPUDouble: "double-assigned: 1-2 (pod aaaaaaaa-0000-4000-8000-00000000000a/app)"}},
+			exitFindings, map[string]string{doctor.CodeCPUDouble: "double-assigned: 1-2 (pod aaaaaaaa-0000-4000-8000-00000000000a/app)"}},
 		{"B07 stale", map[string]string{"cpu_manager_state": "B07-cpu-stale-entries-deleted-pods/cpu_manager_state"},
 			[]string{"--pods-from", casePath("B07-cpu-stale-entries-deleted-pods", "active-pods.json"), "--cpus", "0-7"},
-			exitBad, map[string]string{doctor.CodeStale: "1 stale entry"}},
+			exitFindings, map[string]string{doctor.CodeStale: "1 stale entry"}},
 		{"B08 drift", map[string]string{"memory_manager_state": "B08-memory-numa-total-drift-after-reboot/memory_manager_state"},
 			[]string{"--machine", casePath("B08-memory-numa-total-drift-after-reboot", "machine.json")},
-			exitBad, map[string]string{doctor.CodeMemoryDrift: "safe to rebase"}},
+			exitFindings, map[string]string{doctor.CodeMemoryDrift: "safe to rebase"}},
 		{"B15 stale", map[string]string{"device-plugins/kubelet_internal_checkpoint": "B15-device-stale-entries/kubelet_internal_checkpoint"},
 			[]string{"--pods-from", casePath("B15-device-stale-entries", "active-pods.json"), "--sys", ""},
-			exitBad, map[string]string{doctor.CodeStale: "1 stale entry"}},
+			exitFindings, map[string]string{doctor.CodeStale: "1 stale entry"}},
 		{"B20 corrupt", map[string]string{"dra_manager_state": "B20-dra-plugin-corrupt-crashloop/dra_manager_state"},
 			[]string{"--sys", ""},
 			exitBad, map[string]string{doctor.CodeCorrupt: "(expected 2075790230, found 2075790231)"}},
@@ -108,7 +108,7 @@ func TestDoctorText(t *testing.T) {
 	dir := copyCase(t, map[string]string{"cpu_manager_state": "B07-cpu-stale-entries-deleted-pods/cpu_manager_state"})
 	pods := casePath("B07-cpu-stale-entries-deleted-pods", "active-pods.json")
 	out, _, code := ckpt(t, "doctor", dir, "--pods-from", pods, "--cpus", "0-7")
-	if code != exitBad {
+	if code != exitFindings {
 		t.Errorf("exit %d", code)
 	}
 	for _, want := range []string{

@@ -52,8 +52,11 @@ an old format has and the new one has no place for (DRA resource handles, class 
 listed as dropped.
 
 Converting a V1 cpu_manager_state (entries keyed by container ID, written by kubelet <= 1.17)
-needs --containers FILE, a JSON object from container ID to {"podUID": ..., "containerName": ...}
-(e.g. from crictl); a pre-1.20 device checkpoint needs --numa N, the NUMA node of its devices.
+to pods, or pod entries back to V1 for kubelet 1.17, needs --containers FILE: the output of
+crictl ps -a -o json as it is (each container's id and its io.kubernetes.pod.uid and
+io.kubernetes.container.name labels), of kubectl get pods -o json (containerStatuses), or a
+JSON object from container ID to {"podUID": ..., "containerName": ...}. A pre-1.20 device
+checkpoint needs --numa N, the NUMA node of its devices.
 
 --policy changes the CPU manager (none, static) or memory manager (None, Static) policy
 recorded in the file, writing the fresh state kubelet starts a new node with; going from
@@ -64,10 +67,12 @@ Without --yes, migrate only shows what it would do. With --yes (kubelet stopped)
 backup of the original outside the kubelet directory, writes atomically and durably, reads the
 file back and checks that the target kubelet accepts it, restoring the original otherwise.
 
-Exit status: 0 done (or would be done); 1 refused (state would be lost, the file is not
-readable, no such conversion, kubelet running); 2 usage errors (a missing --containers or
---numa, a bad version) and I/O errors.`,
+Exit status: 0 written, or nothing to do; 1 a dry run that would change the file, or refused
+(state would be lost, the file is not readable, no such conversion); 2 usage errors (a missing
+--containers or --numa, a bad version) and when the node prevents the write (a kubelet process
+runs, the disk refuses, the read-back check fails).`,
 		Example: `  # A 1.17 cpu_manager_state for kubelet 1.37 (dry run, then write).
+  crictl ps -a -o json > containers.json
   ckpt migrate /var/lib/kubelet/cpu_manager_state --to-kubelet 1.37 --containers containers.json
   ckpt migrate /var/lib/kubelet/cpu_manager_state --to-kubelet 1.37 --containers containers.json --yes
 
@@ -130,16 +135,16 @@ readable, no such conversion, kubelet running); 2 usage errors (a missing --cont
 				if err := enc.Encode(migrateOutput{Plan: plan, writeResult: wr}); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				return werr
+			} else {
+				printMigrate(cmd.OutOrStdout(), plan, ff.yes, wr)
 			}
-			printMigrate(cmd.OutOrStdout(), plan, ff.yes, wr)
-			return werr
+			return fixExit(werr, !plan.Unchanged, ff)
 		},
 	}
 	addOutputFlag(cmd, &output)
 	cmd.Flags().StringVar(&to, "to-kubelet", "", "the kubelet version that will read the file (1.17 to 1.37)")
 	cmd.Flags().StringVar(&gates, "feature-gates", "", "that kubelet's feature gates, e.g. PodLevelResourceManagers=true (default: its defaults)")
-	cmd.Flags().StringVar(&containers, "containers", "", "JSON map from container ID to {podUID, containerName}, for cpu V1 files")
+	cmd.Flags().StringVar(&containers, "containers", "", "container IDs of the pods, for cpu V1 files: crictl ps -a -o json, kubectl get pods -o json, or a JSON map from container ID to {podUID, containerName}")
 	cmd.Flags().Int64Var(&numa, "numa", 0, "NUMA node of the devices of a pre-1.20 device checkpoint")
 	cmd.Flags().StringVar(&policy, "policy", "", "change the recorded policy: none|static (cpu), None|Static (memory)")
 	cmd.Flags().BoolVar(&allowLoss, "allow-loss", false, "write even though state is lost (it is listed)")

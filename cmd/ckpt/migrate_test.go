@@ -62,10 +62,11 @@ func (e fixEnv) current(t *testing.T) []byte {
 	return b
 }
 
-// backups returns the backup files of the default backup directory.
+// backups returns the backup files of the default backup directory (not
+// the writers' lock file).
 func (e fixEnv) backups(t *testing.T) []string {
 	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(e.root, "ckpt-backup", "*"))
+	m, _ := filepath.Glob(filepath.Join(e.root, "ckpt-backup", "[^.]*"))
 	return m
 }
 
@@ -112,8 +113,9 @@ func TestMigrateB02(t *testing.T) {
 		!strings.Contains(stderr, "not in the container map: 0123456789abcdef") {
 		t.Errorf("a map without the container: exit %d %s", code, stderr)
 	}
+	// A dry run that shows changes exits 1, as for prune and repair.
 	out, _, code = runCkpt(t, "migrate", e.file, "--to-kubelet", "1.37", "--containers", containers, "--proc", e.proc)
-	if code != exitOK || !strings.Contains(out, "Dry run") || !strings.Contains(out, "layout V1 -> V4") {
+	if code != exitBad || !strings.Contains(out, "Dry run") || !strings.Contains(out, "layout V1 -> V4") {
 		t.Errorf("dry run: exit %d\n%s", code, out)
 	}
 	e.assertUntouched(t)
@@ -216,7 +218,7 @@ func TestMigrateB01Policy(t *testing.T) {
 		t.Errorf("policy not static: %s", e.current(t))
 	}
 	// And back: static -> none with no exclusive assignments is fine.
-	if _, stderr, code := runCkpt(t, "migrate", e.file, "--to-kubelet", "1.37", "--policy", "none", "--proc", e.proc); code != exitOK {
+	if _, stderr, code := runCkpt(t, "migrate", e.file, "--to-kubelet", "1.37", "--policy", "none", "--proc", e.proc); code != exitBad {
 		t.Errorf("static -> none without assignments: exit %d %s", code, stderr)
 	}
 	// static -> none with exclusive assignments is refused, naming them.

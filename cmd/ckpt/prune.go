@@ -27,7 +27,9 @@ func newPruneCmd() *cobra.Command {
 		keepPods string
 		podsFrom string
 		mf       machineFlags
-		wf       fixFlags
+
+		allowNoMatch bool
+		wf           fixFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "prune FILE (--keep-pods UIDS | --pods-from FILE) [--machine FILE | --cpus LIST | --sys DIR] [--yes]",
@@ -54,9 +56,17 @@ kubelet process runs (unless --force), keeps a backup of the original outside ku
 file back and verifies it, and restores the original if that fails. The file is written in the
 format kubelet 1.37 writes, which older kubelets read too (the dry run says which).
 
-Exit status: 0 when the file was written or nothing needs to change, 1 when a dry run shows
-changes or the file cannot be pruned (corrupt, or a layout to migrate first), 2 for usage and
-I/O errors (a running kubelet included).`,
+The pod list must be a pod list: pod UIDs (8-4-4-4-12 or 32 hex digits) one per line, a JSON
+list of them, or the JSON of kubectl get pods / crictl pods; anything else (an error message
+saved in its place) is a usage error. When no pod of the list has an entry in the file, every
+entry would go: prune then refuses to write unless --allow-no-match (check the list first).
+
+Exit status: 0 when the file was written or nothing needs to change; 1 when a dry run shows
+changes, when the file cannot be pruned (corrupt, or a layout to migrate first), when the
+write is refused because no pod of the list has an entry, and when the file still keeps
+kubelet from starting after what prune can do (the "Blocks:" lines say what it needs: the pod
+list, a pod deleted, a CPU online); 2 for usage errors and when the node prevents the write (a
+kubelet process runs, the disk refuses, the read-back check fails).`,
 		Example: `  # Which entries are stale? (dry run)
   crictl pods -o json > pods.json
   ckpt prune /var/lib/kubelet/cpu_manager_state --pods-from pods.json
@@ -77,7 +87,11 @@ I/O errors (a running kubelet included).`,
 				return &exitError{code: exitUsage, err: errors.New("give either --keep-pods or --pods-from, not both")}
 			case cmd.Flags().Changed("keep-pods"):
 				// An explicitly empty --keep-pods '' means no pod runs.
-				opts.Keep = prune.ParseUIDList(keepPods)
+				p, err := prune.ParseUIDList(keepPods)
+				if err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("--keep-pods: %w", err)}
+				}
+				opts.Keep = p
 			case podsFrom != "":
 				p, err := readPods(cmd, podsFrom)
 				if err != nil {
@@ -110,7 +124,14 @@ I/O errors (a running kubelet included).`,
 				printPrune(w, res, wf.yes)
 			}
 			var werr error
-			if res.Changed() {
+			if res.Changed() && res.NoMatch && wf.yes && !allowNoMatch {
+				// The list names none of the file's pods: likely another
+				// node's list, and every entry would go. Refused because
+				// of what the file and the list hold: status 1.
+				werr = &exitError{code: exitBad, err: fmt.Errorf("%s: not written: no pod of the pod list has an entry in "+
+					"the file, so every entry would be dropped; check the list comes from this node, and if every pod "+
+					"of the file really is gone, add --allow-no-match", path)}
+			} else if res.Changed() {
 				var wr writeResult
 				wr, werr = writePlan(path, res.Data, prune.Verifier(res), wf)
 				out.Written, out.Backup = wr.Written, wr.Backup
@@ -131,20 +152,25 @@ I/O errors (a running kubelet included).`,
 				return werr
 			case res.Changed() && !wf.yes:
 				return &exitError{code: exitBad}
+			case len(res.Unresolved) > 0:
+				// Written or not, the file still keeps kubelet from
+				// starting: what it takes is printed above.
+				return &exitError{code: exitBad}
 			}
 			return nil
 		},
 	}
 	addOutputFlag(cmd, &output)
 	cmd.Flags().StringVar(&keepPods, "keep-pods", "", "UIDs of the pods on the node, comma-separated (--keep-pods '' when none runs)")
-	cmd.Flags().StringVar(&podsFrom, "pods-from", "", "file with the UIDs of the pods on the node: JSON list, kubectl/crictl -o json, or plain text (- for standard input)")
+	cmd.Flags().StringVar(&podsFrom, "pods-from", "", "file with the UIDs of the pods on the node: pod UIDs one per line, a JSON list of them, or kubectl/crictl pods -o json (- for standard input)")
+	cmd.Flags().BoolVar(&allowNoMatch, "allow-no-match", false, "write even though no pod of the list has an entry in the file (every entry goes)")
 	mf.add(cmd, "")
 	wf.add(cmd)
 	return cmd
 }
 
 func printPrune(w io.Writer, res *prune.Result, yes bool) {
-	fmt.Fprintf(w, "File:    %s (%s %s)\n", res.Path, res.Kind, res.Format)
+	fmt.Fprintf(w, "File:    %s (%s)\n", printable(res.Path), kindFormat(res.Kind, res.Format))
 	if len(res.Removed) == 0 {
 		fmt.Fprintln(w, "Stale:   none")
 	} else {
@@ -162,7 +188,12 @@ func printPrune(w io.Writer, res *prune.Result, yes bool) {
 	for _, wn := range res.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", wn)
 	}
+	for _, u := range res.Unresolved {
+		fmt.Fprintf(w, "Blocks:  %s\n", u)
+	}
 	switch {
+	case !res.Changed() && len(res.Unresolved) > 0:
+		fmt.Fprintln(w, "Nothing prune can change: the file still keeps kubelet from starting (see Blocks).")
 	case !res.Changed():
 		fmt.Fprintln(w, "Nothing to change.")
 	case !yes:

@@ -38,12 +38,17 @@ formats it is the newest backup of the file that verifies (in --backup-dir, defa
 <kubelet dir>/../ckpt-backup, where ckpt keeps its backups); without one the new checksums cover
 the file as it is now, and repair says so.
 
-repair refuses a file that does not decode (truncated, garbled, an unparsable cpuset): a
-checksum cannot fix it. Without --yes it only shows the plan. With --yes (kubelet stopped) it
-keeps a backup of the original, writes atomically and durably, and reads the file back.
+A file whose complete, verifying document is followed by trailing bytes (the tail of an older,
+longer file: case B25) is salvaged: repair keeps the leading document byte for byte and drops
+the rest; no checksum changes. Any other file that does not decode (truncated, garbled, an
+unparsable cpuset) is refused: a checksum cannot fix it.
 
-Exit status: 0 repaired, would be repaired, or nothing to repair; 1 refused (the file does not
-decode, no repair for this format, kubelet running); 2 usage and I/O errors.`,
+Without --yes it only shows the plan. With --yes (kubelet stopped) it keeps a backup of the
+original, writes atomically and durably, and reads the file back.
+
+Exit status: 0 repaired, or nothing to repair; 1 a dry run that would repair, or refused (the
+file does not decode, no repair for this format); 2 usage errors and when the node prevents
+the write (a kubelet process runs, the disk refuses, the read-back check fails).`,
 		Example: `  # See what would change after editing cpu_manager_state by hand.
   ckpt repair /var/lib/kubelet/cpu_manager_state
 
@@ -73,10 +78,10 @@ decode, no repair for this format, kubelet running); 2 usage and I/O errors.`,
 				if err := enc.Encode(repairOutput{Plan: plan, writeResult: wr}); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				return werr
+			} else {
+				printRepair(cmd.OutOrStdout(), plan, ff.yes, wr)
 			}
-			printRepair(cmd.OutOrStdout(), plan, ff.yes, wr)
-			return werr
+			return fixExit(werr, !plan.Unchanged, ff)
 		},
 	}
 	addOutputFlag(cmd, &output)
@@ -85,18 +90,22 @@ decode, no repair for this format, kubelet running); 2 usage and I/O errors.`,
 }
 
 func printRepair(w io.Writer, p *repair.Plan, yes bool, wr writeResult) {
-	fmt.Fprintf(w, "File:     %s (%s %s)\n", printable(p.Path), p.Kind, p.Format)
+	fmt.Fprintf(w, "File:     %s (%s)\n", printable(p.Path), kindFormat(p.Kind, p.Format))
 	if p.Unchanged {
 		fmt.Fprintln(w, "Nothing to repair: every checksum already verifies.")
 		return
 	}
-	fmt.Fprintln(w, "Checksums:")
-	tw := newTable(w)
-	for _, f := range p.Fixes {
-		tw.row("  %s\t%d -> %d\t%s", f.Field, f.Old, f.New, f.Rule)
+	if p.Salvaged {
+		fmt.Fprintf(w, "Salvage:  %s\n", printable(p.Covers))
+	} else {
+		fmt.Fprintln(w, "Checksums:")
+		tw := newTable(w)
+		for _, f := range p.Fixes {
+			tw.row("  %s\t%d -> %d\t%s", f.Field, f.Old, f.New, f.Rule)
+		}
+		tw.flush()
+		fmt.Fprintf(w, "Covers:   %s\n", p.Covers)
 	}
-	tw.flush()
-	fmt.Fprintf(w, "Covers:   %s\n", p.Covers)
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "Note:     %s\n", printable(n))
 	}

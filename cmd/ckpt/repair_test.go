@@ -13,7 +13,7 @@ func TestRepairEditedV4(t *testing.T) {
 	e.orig = []byte(edited)
 
 	out, stderr, code := runCkpt(t, "repair", e.file, "--proc", e.proc)
-	if code != exitOK {
+	if code != exitBad { // a dry run that would change the file
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
 	for _, w := range []string{"dataChecksum", "Against:  the embedded V2 block, which still verifies",
@@ -51,7 +51,7 @@ func TestRepairAgainstBackup(t *testing.T) {
 	edited := strings.Replace(string(e.current(t)), `"defaultCpuSet":""`, `"defaultCpuSet":"0-3"`, 1)
 	os.WriteFile(e.file, []byte(edited), 0o600)
 	out, stderr, code := runCkpt(t, "repair", e.file, "--proc", e.proc)
-	if code != exitOK || !strings.Contains(out, "Against:  the backup ") || !strings.Contains(out, "none -> static") ||
+	if code != exitBad || !strings.Contains(out, "Against:  the backup ") || !strings.Contains(out, "none -> static") ||
 		!strings.Contains(out, "-> 0-3") {
 		t.Errorf("exit %d\n%s%s", code, out, stderr)
 	}
@@ -71,7 +71,7 @@ func TestRepairRefusals(t *testing.T) {
 	// Without a baseline the new checksum covers the file as it is.
 	e2 := newFixEnv(t, casesDir+"B04*/cpu_manager_state.v2-k118-k135", "cpu_manager_state")
 	os.WriteFile(e2.file, []byte(strings.Replace(string(e2.orig), "1-2", "1", 1)), 0o600)
-	if out, _, code := runCkpt(t, "repair", e2.file, "--proc", e2.proc); code != exitOK || !strings.Contains(out, "no earlier content verifies") {
+	if out, _, code := runCkpt(t, "repair", e2.file, "--proc", e2.proc); code != exitBad || !strings.Contains(out, "no earlier content verifies") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/ckptkit/ckpt/kubelet/check"
 	"github.com/ckptkit/ckpt/kubelet/fix/safewrite"
 )
 
@@ -54,4 +55,26 @@ func writePlan(path string, data []byte, verify func([]byte) error, ff fixFlags)
 		return writeResult{Backup: rep.Backup}, &exitError{code: exitUsage, err: err}
 	}
 	return writeResult{Written: true, Backup: rep.Backup, Bytes: rep.Bytes}, nil
+}
+
+// kindFormat says "cpumanager v2", or the kind alone when the format is
+// unknown (an invalid file has a kind but no format).
+func kindFormat(kind check.Kind, format string) string {
+	if format == "" {
+		return string(kind)
+	}
+	return string(kind) + " " + format
+}
+
+// fixExit is the exit status of a command that writes, by the rule above:
+// werr (the write failed, status 2, or was refused) first, then 1 for a dry
+// run that would change the file.
+func fixExit(werr error, changes bool, ff fixFlags) error {
+	switch {
+	case werr != nil:
+		return werr
+	case changes && !ff.yes:
+		return &exitError{code: exitBad}
+	}
+	return nil
 }

@@ -59,28 +59,42 @@ func (v Version) String() string { return "1." + strconv.Itoa(v.Minor) }
 // MarshalText writes the version as "1.<minor>".
 func (v Version) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
-// ParseVersion parses "1.35", "v1.35" or "1.35.2" (the patch is ignored). The
-// version must be within OldestMinor..NewestMinor; the error wraps
-// ErrVersion.
+// ParseVersion parses "1.35", "v1.35" or "1.35.2" (the patch is ignored);
+// the numbers are plain decimals ("1.035" fails). The version must be
+// within OldestMinor..NewestMinor; the error wraps ErrVersion.
 func ParseVersion(s string) (Version, error) {
 	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
 	parts := strings.Split(t, ".")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] != "1" {
 		return Version{}, fmt.Errorf("%w: %q (want 1.%d to 1.%d, e.g. 1.35)", ErrVersion, s, OldestMinor, NewestMinor)
 	}
+	// Release numbers are plain decimals: "1.037" or "1.+37" is a typo,
+	// not 1.37.
 	m, err := strconv.Atoi(parts[1])
-	if err != nil {
-		return Version{}, fmt.Errorf("%w: %q: %w", ErrVersion, s, err)
+	if err != nil || !plainNumber(parts[1]) {
+		return Version{}, fmt.Errorf("%w: %q: minor %q is not a release number (e.g. 1.35)", ErrVersion, s, parts[1])
 	}
-	if len(parts) == 3 {
-		if _, err := strconv.Atoi(parts[2]); err != nil {
-			return Version{}, fmt.Errorf("%w: %q: bad patch: %w", ErrVersion, s, err)
-		}
+	if len(parts) == 3 && !plainNumber(parts[2]) {
+		return Version{}, fmt.Errorf("%w: %q: patch %q is not a release number (e.g. 1.35.2)", ErrVersion, s, parts[2])
 	}
 	if m < OldestMinor || m > NewestMinor {
 		return Version{}, fmt.Errorf("%w: %q is outside 1.%d to 1.%d", ErrVersion, s, OldestMinor, NewestMinor)
 	}
 	return V(m), nil
+}
+
+// plainNumber reports whether s is a decimal number without sign or
+// leading zero.
+func plainNumber(s string) bool {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Versions returns every version the matrix covers, oldest first.
@@ -208,7 +222,10 @@ type Cell struct {
 	Reason string `json:"reason,omitempty"`
 	// Lost lists what an AcceptWithLoss drops.
 	Lost []string `json:"lost,omitempty"`
-	// Fatal is set on a Reject that stops kubelet from starting.
+	// Fatal is set on a Reject that stops kubelet from starting, and on an
+	// AcceptWithLoss after which kubelet's policy refuses the state it read
+	// and stops (CPUs a V4 file's pod-level entries hold, invisible to the
+	// static policy of a kubelet that reads the embedded V2 block).
 	Fatal bool `json:"fatal,omitempty"`
 }
 
@@ -517,7 +534,7 @@ func (r Report) Table() check.Table {
 			detail += "; LOSES " + strings.Join(rg.Lost, "; ")
 		}
 		result := string(rg.Outcome)
-		if rg.Outcome == Reject && rg.Fatal {
+		if rg.Fatal {
 			result += " (kubelet exits)"
 		}
 		t.Rows = append(t.Rows, []string{rg.Versions(), rg.GateLabel(), result, detail})

@@ -58,8 +58,8 @@ func TestCases(t *testing.T) {
 		{reason: "B04: V2 under the V2 type name is rejected by 1.37 with PodLevelResourceManagers (ORACLE)", dir: "B04", file: "cpu_manager_state.v2-typename-v2", kubelet: 37, gates: on, want: Reject, fatal: true},
 		{reason: "B04: V4 is read by 1.35 through the embedded V2 block (ORACLE)", dir: "B04", file: "cpu_manager_state.v4-k137", kubelet: 35, want: Accept, readsHas: "embedded V2"},
 		{reason: "B04: V4 is rejected by 1.17 (ORACLE)", dir: "B04", file: "cpu_manager_state.v4-k137", kubelet: 17, want: Reject, fatal: true},
-		{reason: "B04: V4 with pod-level entries loses them in 1.35", dir: "B04", file: "cpu_manager_state.v4-k137-podlvl", kubelet: 35, want: AcceptWithLoss, lostHas: "bbbbbbbb-0000-4000-8000-00000000000b (3-4)"},
-		{reason: "B04: V4 with pod-level entries loses them in 1.36 even with the gate", dir: "B04", file: "cpu_manager_state.v4-k137-podlvl", kubelet: 36, gates: on, want: AcceptWithLoss, lostHas: "pod-level"},
+		{reason: "B04: V4 with pod-level entries loses them in 1.35, whose static policy then finds CPUs 3-4 leaked and stops (fatal)", dir: "B04", file: "cpu_manager_state.v4-k137-podlvl", kubelet: 35, want: AcceptWithLoss, fatal: true, lostHas: "bbbbbbbb-0000-4000-8000-00000000000b (3-4)"},
+		{reason: "B04: V4 with pod-level entries loses them in 1.36 even with the gate (fatal as in 1.35)", dir: "B04", file: "cpu_manager_state.v4-k137-podlvl", kubelet: 36, gates: on, want: AcceptWithLoss, fatal: true, lostHas: "pod-level"},
 		{reason: "B04: V4 with pod-level entries is read whole by 1.37 (ORACLE podAssignments=1)", dir: "B04", file: "cpu_manager_state.v4-k137-podlvl", kubelet: 37, gates: on, want: Accept, readsHas: "V4 data"},
 		{reason: "B12: the pre-1.20 device file is read by 1.19", dir: "B12", file: "kubelet_internal_checkpoint", kubelet: 19, want: Accept},
 		{reason: "B12: the pre-1.20 device file is lost by 1.37, which carries on", dir: "B12", file: "kubelet_internal_checkpoint", kubelet: 37, want: Reject, fatal: false},
@@ -214,6 +214,10 @@ func TestParseVersion(t *testing.T) {
 		{reason: "not a version", in: "latest", err: true},
 		{reason: "major 2", in: "2.0", err: true},
 		{reason: "bad patch", in: "1.30.x", err: true},
+		{reason: "a leading zero is a typo, not 1.37 (review item 14)", in: "1.037", err: true},
+		{reason: "a sign is no release number", in: "1.+37", err: true},
+		{reason: "a patch with a leading zero", in: "1.37.02", err: true},
+		{reason: "the patch is ignored", in: "1.37.2", want: 37},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {

@@ -215,6 +215,9 @@ func cpuV4Ladder(res check.Result, c *cpumanager.Content) ladder {
 			}
 			if w := gapWarning(res); w != "" {
 				cell.Reason = joinReason(cell.Reason, w)
+				// Read, but the static policy's validation then stops
+				// kubelet: as fatal as a rejection.
+				cell.Fatal = l.PolicyName == "static"
 			}
 		}
 		return cell

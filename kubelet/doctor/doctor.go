@@ -88,6 +88,8 @@ const (
 	CodeStale       = "stale-entries"
 	CodeSkipped     = "check-skipped"
 	CodeMode        = "file-mode"
+	CodeWrongKind   = "wrong-kind"
+	CodePodList     = "pod-list-mismatch"
 )
 
 // Finding is one thing the doctor found.
@@ -112,6 +114,11 @@ type Finding struct {
 	StopKubelet bool `json:"stopKubelet,omitempty"`
 	// Details lists the particulars (entries, CPUs, per-node deltas).
 	Details []string `json:"details,omitempty"`
+	// KubeletLoads is set on a finding about a file's bytes (a checksum)
+	// when the kubelet version checked against loads the file all the same
+	// (a V4 file whose embedded V2 block alone fails): only other versions
+	// (a rollback) would refuse it.
+	KubeletLoads bool `json:"kubeletLoads,omitempty"`
 }
 
 // File is the status of one well-known or found checkpoint file.
@@ -179,6 +186,21 @@ func (r *Report) Worst() Severity {
 	return w
 }
 
+// loadCodes are the findings about a file kubelet cannot load as it is (or
+// loads only in part): its bytes, its checksum, its format or its name.
+var loadCodes = []string{CodeCorrupt, CodeInvalid, CodeUnknown, CodeUnsupported, CodeWithLoss, CodeWrongKind}
+
+// CannotLoad reports whether a finding (warning or error) is about a file
+// kubelet cannot load as it is: corrupt, invalid, not a checkpoint, under
+// the wrong name, or in a format the kubelet version does not read (fully).
+// The other findings are about files that load: what they hold against the
+// configuration, the machine and the pods, and the directory around them.
+func (r *Report) CannotLoad() bool {
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool {
+		return f.Severity != Info && !f.KubeletLoads && slices.Contains(loadCodes, f.Code)
+	})
+}
+
 // HasIOProblem reports whether a file or directory could not be read, so
 // the report is incomplete.
 func (r *Report) HasIOProblem() bool {
@@ -235,6 +257,18 @@ func Run(opts Options) (*Report, error) {
 		return nil, fmt.Errorf("%w: %w", ErrDir, err)
 	}
 	d.checkFS()
+	for _, w := range wellKnown {
+		p := filepath.Join(opts.Dir, w.rel)
+		if w.kind == check.KindDevice {
+			p = filepath.Join(d.opts.DevicePluginDir, filepath.Base(w.rel))
+		}
+		d.paths = append(d.paths, p)
+	}
+	for _, f := range scan.Files {
+		if !slices.Contains(d.paths, f.Path) && !inBackupDir(opts.Dir, f.Path) {
+			d.paths = append(d.paths, f.Path)
+		}
+	}
 	seen := map[string]bool{}
 	for _, w := range wellKnown {
 		p := filepath.Join(opts.Dir, w.rel)
@@ -288,13 +322,29 @@ type doctor struct {
 	version *compat.Version
 	// need records which optional inputs the files found would use.
 	need struct{ version, config, cpus, memory, pods bool }
+	// paths are the checkpoint files of the run; listMatch caches
+	// listMatchesNode.
+	paths     []string
+	listMatch *bool
 }
+
+// checkpointPaths are the checkpoint files of the run.
+func (d *doctor) checkpointPaths() []string { return d.paths }
 
 func (d *doctor) add(f Finding) { d.rep.Findings = append(d.rep.Findings, f) }
 
 func (d *doctor) finish() {
+	// Within a file, what keeps kubelet from loading it comes first: its
+	// fix (migrate, repair) must run before those of what it holds (prune).
+	loadFirst := func(f Finding) int {
+		if slices.Contains(loadCodes, f.Code) {
+			return 0
+		}
+		return 1
+	}
 	slices.SortStableFunc(d.rep.Findings, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(a.Severity.rank(), b.Severity.rank()), strings.Compare(a.Path, b.Path))
+		return cmp.Or(cmp.Compare(a.Severity.rank(), b.Severity.rank()), strings.Compare(a.Path, b.Path),
+			cmp.Compare(loadFirst(a), loadFirst(b)))
 	})
 }
 

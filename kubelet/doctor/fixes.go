@@ -1,12 +1,13 @@
 package doctor
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 
 	"github.com/ckptkit/ckpt/kubelet"
-	"github.com/ckptkit/ckpt/kubelet/check"
-	"github.com/ckptkit/ckpt/kubelet/cpumanager"
+	"github.com/ckptkit/ckpt/kubelet/compat"
+	"github.com/ckptkit/ckpt/kubelet/prune"
 )
 
 // The fix commands. They name ckpt's own commands with the paths and flags
@@ -32,13 +33,23 @@ func join(args []string) string {
 }
 
 // backupDir is where the write commands keep backups by default: beside
-// kubelet's directory, never inside it.
+// kubelet's directory, never inside it (for device-plugins/..., beside the
+// root above it), as kubelet/fix/safewrite does.
 func backupDir(path string) string {
-	return filepath.Join(filepath.Dir(filepath.Dir(path)), "ckpt-backup")
+	dir := filepath.Dir(filepath.Clean(path))
+	if filepath.Base(dir) == "device-plugins" {
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Join(filepath.Dir(dir), "ckpt-backup")
 }
 
 func (d *doctor) selfCommand() string {
 	return "ckpt doctor " + quote(d.opts.Dir)
+}
+
+// fixLines is a write command twice: first its dry run, then with --yes.
+func fixLines(cmd string) string {
+	return cmd + "          # dry run: shows what changes\n" + cmd + " --yes"
 }
 
 // repairFix recomputes the checksums of a file whose content is right.
@@ -47,39 +58,38 @@ func repairFix(path string) string {
 		"ckpt repair --yes " + quote(path)
 }
 
-// migrateFix rewrites a file for a kubelet version.
-func migrateFix(f kubelet.File, version string) string {
-	cmd := "ckpt migrate " + quote(f.Path) + " --to-kubelet " + version
-	if f.Result.Kind == check.KindCPU && f.Result.Format == cpumanager.FormatV1 {
-		if c, ok := f.Result.Content.(*cpumanager.Content); ok && len(c.ContainerEntries) > 0 {
-			cmd += " --containers CONTAINERS.json"
-		}
+// targetVersion is the kubelet version fixes write for: the one checked
+// against, else 1.37 (prune writes 1.37's format anyway).
+func (d *doctor) targetVersion() compat.Version {
+	if d.version != nil {
+		return *d.version
 	}
-	return cmd + "          # dry run: shows what changes\n" + cmd + " --yes"
+	return compat.V(compat.NewestMinor)
 }
 
 // policyFix rewrites a checkpoint for another policy, in the format of
 // the kubelet version checked against (1.37 when unknown).
 func (d *doctor) policyFix(path, policy string, allowLoss bool) string {
-	version := "1.37"
-	if d.version != nil {
-		version = d.version.String()
-	}
-	cmd := "ckpt migrate " + quote(path) + " --to-kubelet " + version + " --policy " + quote(policy)
+	cmd := "ckpt migrate " + quote(path) + " --to-kubelet " + d.targetVersion().String() + " --policy " + quote(policy)
 	if allowLoss {
 		cmd += " --allow-loss"
 	}
-	return cmd + "          # dry run: shows what changes\n" + cmd + " --yes"
+	return fixLines(cmd)
 }
 
-// pruneFix drops stale entries and reconciles with the machine.
-func (d *doctor) pruneFix(path string, pods, mach bool) string {
-	cmd := "ckpt prune " + quote(path)
+// pruneFix drops stale entries and reconciles with the machine. A file in
+// a layout prune cannot rewrite (a CPU V1 file) is migrated first, so that
+// the commands work in the order given.
+func (d *doctor) pruneFix(f kubelet.File, pods, mach bool) string {
+	cmd := "ckpt prune " + quote(f.Path)
 	if pods {
 		if len(d.opts.PodsArgs) > 0 {
 			cmd += " " + join(d.opts.PodsArgs)
 		} else {
 			cmd += " --pods-from PODS"
+		}
+		if d.noMatch(f) {
+			cmd += " --allow-no-match"
 		}
 	}
 	if mach {
@@ -89,7 +99,22 @@ func (d *doctor) pruneFix(path string, pods, mach bool) string {
 			cmd += " --machine MACHINE.json"
 		}
 	}
-	return cmd + "          # dry run: shows what changes\n" + cmd + " --yes"
+	pre := ""
+	if d.needsMigrateFirst(f) {
+		m, _ := d.migrateFix(f, d.targetVersion())
+		pre = "# prune does not rewrite this layout: migrate it first\n" + m + "\n"
+	}
+	return pre + fixLines(cmd)
+}
+
+// needsMigrateFirst reports whether prune refuses f's layout.
+func (d *doctor) needsMigrateFirst(f kubelet.File) bool {
+	data, _, err := kubelet.ReadFile(f.Path, 0)
+	if err != nil {
+		return false
+	}
+	_, err = prune.Plan(f.Path, data, prune.Options{Keep: prune.Pods{}})
+	return errors.Is(err, prune.ErrUnsupported)
 }
 
 // moveAsideFix sets a file aside so that kubelet starts from a fresh one.

@@ -96,7 +96,7 @@ func (d *doctor) cpu(f kubelet.File, c *cpumanager.Content) []string {
 	if def.IsEmpty() && held.IsEmpty() {
 		return phrases // a fresh static file: kubelet fills the default set itself
 	}
-	fix := func(pods bool) string { return d.pruneFix(f.Path, pods, true) }
+	fix := func(pods bool) string { return d.pruneFix(f, pods, true) }
 
 	// default ∩ assigned = ∅, and no CPU held twice.
 	var doubles []string
@@ -182,13 +182,13 @@ func (d *doctor) cpu(f kubelet.File, c *cpumanager.Content) []string {
 						Meaning: "with strict-cpu-reservation the reserved CPUs must stay out of the default set; the static policy refuses to start",
 						Fix:     "ckpt repair " + quote(f.Path) + "   # after removing them from defaultCpuSet by hand"})
 				}
-			} else if missing := reserved.Difference(def); !missing.IsEmpty() {
-				summary := "reserved CPUs not in the default set: " + missing.String()
-				phrases = append(phrases, summary)
-				d.add(Finding{Severity: Error, Code: CodeCPUReserved, Path: f.Path, Kind: check.KindCPU, Summary: summary,
-					Meaning: fmt.Sprintf("kubelet keeps the reserved CPUs (%s) in the default set and refuses to start otherwise "+
-						"(\"not all reserved cpus ... are present in defaultCpuSet\"); the reservation changed, or a pod holds them.", reserved.String()),
-					Fix: fix(true), StopKubelet: true})
+			} else if taken := reserved.Difference(def).Intersection(held); !taken.IsEmpty() {
+				// Reserved CPUs that nobody holds are leaked, and the
+				// leaked finding returns them; those an assignment holds
+				// are the reservation's conflict with a pod, which no
+				// rewrite of the file resolves.
+				d.reservedHeld(f, hs, reserved, taken, fix)
+				phrases = append(phrases, "reserved CPUs held by a pod: "+taken.String())
 			}
 		}
 	} else if known := def.Union(held); !known.IsEmpty() {
@@ -217,6 +217,44 @@ func (d *doctor) cpu(f kubelet.File, c *cpumanager.Content) []string {
 		}
 	}
 	return phrases
+}
+
+// reservedHeld reports reserved CPUs that an exclusive assignment holds
+// (case: reservedSystemCPUs changed to take in a CPU a running pod holds).
+// Prune cannot resolve it while the pod runs: the reservation must go back,
+// or the pod. When the pod list says the holder is gone, pruning its entry
+// returns the CPUs.
+func (d *doctor) reservedHeld(f kubelet.File, hs []holder, reserved, taken cpuset.CPUSet, fix func(bool) string) {
+	var who, running []string
+	for _, h := range hs {
+		if o := h.set.Intersection(taken); !o.IsEmpty() {
+			who = append(who, fmt.Sprintf("%s holds %s", h.name, o.String()))
+			if h.pod == "" || d.opts.Pods == nil || d.opts.Pods.Has(h.pod) {
+				running = append(running, h.name)
+			}
+		}
+	}
+	fd := Finding{Severity: Error, Code: CodeCPUReserved, Path: f.Path, Kind: check.KindCPU,
+		Summary: "reserved CPUs held exclusively by a pod: " + taken.String(), Details: who, StopKubelet: true,
+		Meaning: fmt.Sprintf("kubelet keeps the reserved CPUs (%s) in the default set and refuses to start otherwise "+
+			"(\"not all reserved cpus ... are present in defaultCpuSet\"). The reservation was changed to take in CPUs "+
+			"that a pod holds exclusively. ", reserved.String())}
+	if len(running) == 0 {
+		fd.Meaning += "The pod list says their pods are gone: pruning their entries returns the CPUs to the default set."
+		fd.Fix = fix(true)
+		d.add(fd)
+		return
+	}
+	config := orDefault(d.opts.ConfigPath, "the kubelet configuration")
+	fd.Meaning += fmt.Sprintf("Rewriting the file cannot fix this while the pod runs. Either revert reservedSystemCPUs "+
+		"in %s so that it leaves out %s (nothing else to do), or remove the pod that holds them (its containers must "+
+		"stop: kubectl delete pod, or with kubelet stopped crictl stopp and crictl rmp of its sandbox), then prune its "+
+		"entry with a fresh pod list.", config, taken.String())
+	fd.Fix = fmt.Sprintf("# either set reservedSystemCPUs in %s back to leave out %s, or:\n"+
+		"kubectl delete pod --namespace NAMESPACE NAME   # the pod that holds them: %s\n"+
+		"crictl pods -o json > PODS.json                 # the pods left on the node\n", config, taken.String(),
+		strings.Join(running, ", ")) + d.pruneFixWith(f, []string{"--pods-from", "PODS.json"})
+	d.add(fd)
 }
 
 func (d *doctor) reservedCPUs() (cpuset.CPUSet, error) {
@@ -294,6 +332,18 @@ func (d *doctor) memory(f kubelet.File, c *memorymanager.Content) []string {
 	}
 	m := d.machineForMemory()
 	drifts, err := prune.Rebase(s, m)
+	if errors.Is(err, prune.ErrMachineMismatch) && prune.Assignments(s) == 0 {
+		summary := "NUMA memory differs from the machine (" + strings.TrimPrefix(err.Error(), prune.ErrMachineMismatch.Error()+": ") +
+			"); safe to reset (nothing is assigned)"
+		phrases = append(phrases, summary)
+		d.add(Finding{Severity: Error, Code: CodeMemoryDrift, Path: f.Path, Kind: check.KindMemory, Summary: summary,
+			Meaning: "the static memory policy refuses to start (\"Memory states for the NUMA node and resource are " +
+				"different\"). The file cannot be rebased on this machine, but nothing is assigned: its machine state is " +
+				"only kubelet's bookkeeping of the machine, and kubelet rebuilds it from the machine when the file has " +
+				"none. prune resets it; no pod is affected and no drain is needed.",
+			Fix: d.pruneFix(f, false, true), StopKubelet: true})
+		return phrases
+	}
 	if errors.Is(err, prune.ErrMachineMismatch) {
 		summary := "NUMA memory differs from the machine, and the assignments no longer fit"
 		phrases = append(phrases, summary)
@@ -331,7 +381,7 @@ func (d *doctor) memory(f kubelet.File, c *memorymanager.Content) []string {
 	}
 	phrases = append(phrases, summary)
 	d.add(Finding{Severity: Error, Code: CodeMemoryDrift, Path: f.Path, Kind: check.KindMemory, Summary: summary,
-		Meaning: meaning, Details: details, Fix: d.pruneFix(f.Path, false, true), StopKubelet: true})
+		Meaning: meaning, Details: details, Fix: d.pruneFix(f, false, true), StopKubelet: true})
 	return phrases
 }
 
@@ -370,6 +420,22 @@ func (d *doctor) stale(f kubelet.File) []string {
 	if err != nil || len(plan.Removed) == 0 {
 		return nil
 	}
+	if plan.NoMatch && !d.listMatchesNode() {
+		// No pod of the list has an entry in any checkpoint here: the
+		// list is more likely another node's than every pod gone.
+		var details []string
+		for _, r := range plan.Removed {
+			details = append(details, fmt.Sprintf("%s/%s: %s", r.Pod, r.Name, r.Holds))
+		}
+		d.add(Finding{Severity: Warning, Code: CodePodList, Path: f.Path, Kind: f.Result.Kind,
+			Summary: fmt.Sprintf("no pod of the pod list (%d pods) has an entry in this file or any other checkpoint here", len(d.opts.Pods)),
+			Meaning: "either every pod with an entry is gone, or the list does not come from this node (another node's " +
+				"list, or a command that failed). Pruning with it would drop every entry listed, and prune refuses to " +
+				"unless --allow-no-match. Check the list before anything else.",
+			Details: details,
+			Fix:     "crictl pods -o json > PODS.json     # on this node; then run ckpt doctor again with --pods-from PODS.json"})
+		return []string{"no pod of the pod list has an entry"}
+	}
 	var details []string
 	for _, r := range plan.Removed {
 		details = append(details, fmt.Sprintf("%s/%s: %s", r.Pod, r.Name, r.Holds))
@@ -393,9 +459,13 @@ func (d *doctor) stale(f kubelet.File) []string {
 			"kubelet cannot start, and then check that the driver released the devices",
 		check.KindAllocation: "kubelet keeps recorded resources for pods that are gone until it cleans up",
 	}[f.Result.Kind]
+	if plan.NoMatch {
+		meaning += ". No pod of the list has an entry in this file (it matches entries of other checkpoints here, so " +
+			"it is this node's): prune needs --allow-no-match to drop them all"
+	}
 	d.add(Finding{Severity: Warning, Code: CodeStale, Path: f.Path, Kind: f.Result.Kind, Summary: summary,
 		Meaning: meaning + ". Pruning gives back what they hold.", Details: details,
-		Fix: d.pruneFix(f.Path, true, false), StopKubelet: true})
+		Fix: d.pruneFix(f, true, false), StopKubelet: true})
 	phrase := "stale: " + strings.Join(details[:min(len(plan.Removed), 3)], ", ")
 	if len(plan.Removed) > 3 {
 		phrase += fmt.Sprintf(" and %d more", len(plan.Removed)-3)
@@ -412,4 +482,48 @@ func orDefault(s, def string) string {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// noMatch reports whether no pod of the pod list has an entry in f (and
+// pruning it with the list would drop entries).
+func (d *doctor) noMatch(f kubelet.File) bool {
+	if d.opts.Pods == nil {
+		return false
+	}
+	data, _, err := kubelet.ReadFile(f.Path, 0)
+	if err != nil {
+		return false
+	}
+	plan, err := prune.Plan(f.Path, data, prune.Options{Keep: d.opts.Pods})
+	return err == nil && plan.NoMatch
+}
+
+// listMatchesNode reports whether some pod of the pod list has an entry in
+// some checkpoint of the directory: evidence that the list is this node's.
+func (d *doctor) listMatchesNode() bool {
+	if d.listMatch != nil {
+		return *d.listMatch
+	}
+	match := false
+	for _, p := range d.checkpointPaths() {
+		data, _, err := kubelet.ReadFile(p, 0)
+		if err != nil {
+			continue
+		}
+		if plan, err := prune.Plan(p, data, prune.Options{Keep: d.opts.Pods}); err == nil && plan.Kept > 0 {
+			match = true
+			break
+		}
+	}
+	d.listMatch = &match
+	return match
+}
+
+// pruneFixWith is pruneFix with other pod flags (for a list still to be
+// made).
+func (d *doctor) pruneFixWith(f kubelet.File, podArgs []string) string {
+	saved := d.opts.PodsArgs
+	d.opts.PodsArgs = podArgs
+	defer func() { d.opts.PodsArgs = saved }()
+	return d.pruneFix(f, true, true)
 }

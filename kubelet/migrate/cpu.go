@@ -167,7 +167,7 @@ func podsToV1(entries map[string]map[string]string, refs map[string]ContainerRef
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &ContainersError{Missing: missing, NoMap: refs == nil}
+		return nil, &ContainersError{Missing: missing, NoMap: refs == nil, ToV1: true}
 	}
 	return out, nil
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/ckptkit/ckpt/kubelet"
 	"github.com/ckptkit/ckpt/kubelet/check"
 	"github.com/ckptkit/ckpt/kubelet/compat"
+	"github.com/ckptkit/ckpt/kubelet/repair"
 )
 
 // Options says what to migrate to.
@@ -149,23 +150,62 @@ type ContainersError struct {
 	Missing []string
 	// NoMap is set when no map was given at all.
 	NoMap bool
+	// ToV1 is set when pod entries are written as V1 entries (for kubelet
+	// <= 1.17), which are keyed by container ID: Missing then names
+	// pod/container pairs, not container IDs.
+	ToV1 bool
 }
 
 // Error lists what the container map lacks.
 func (e *ContainersError) Error() string {
-	if e.NoMap {
-		return fmt.Sprintf("%v: the file has %d entries keyed by container ID (%s); give a map with --containers",
+	switch {
+	case e.ToV1 && e.NoMap:
+		return fmt.Sprintf("%v: kubelet 1.17's V1 format keys entries by container ID, and the file has %d container "+
+			"entries keyed by pod (%s); give their container IDs with --containers (crictl ps -a -o json)",
 			ErrNeedContainers, len(e.Missing), strings.Join(e.Missing, ", "))
+	case e.ToV1:
+		return fmt.Sprintf("%v: no container ID in the container map for: %s", ErrNeedContainers, strings.Join(e.Missing, ", "))
+	case e.NoMap:
+		return fmt.Sprintf("%v: the file has %d V1 entries keyed by container ID (%s); give the pods they belong to "+
+			"with --containers (crictl ps -a -o json)", ErrNeedContainers, len(e.Missing), strings.Join(e.Missing, ", "))
 	}
-	return fmt.Sprintf("%v: not in the container map: %s", ErrNeedContainers, strings.Join(e.Missing, ", "))
+	return fmt.Sprintf("%v: container IDs not in the container map: %s", ErrNeedContainers, strings.Join(e.Missing, ", "))
 }
 
 // Unwrap returns ErrNeedContainers.
 func (e *ContainersError) Unwrap() error { return ErrNeedContainers }
 
-// ParseContainers reads a container map: a JSON object from container ID to
-// {"podUID": ..., "containerName": ...}.
+// The labels the kubelet sets on every container it creates, which name
+// its pod and its name in the pod (crictl ps shows them).
+const (
+	labelPodUID        = "io.kubernetes.pod.uid"
+	labelContainerName = "io.kubernetes.container.name"
+)
+
+// ParseContainers reads a container map from one of:
+//
+//   - the output of `crictl ps -a -o json`: {"containers": [{"id": ID,
+//     "labels": {"io.kubernetes.pod.uid": UID,
+//     "io.kubernetes.container.name": NAME}}, ...]};
+//   - the output of `kubectl get pods -o json`: items[].metadata.uid and
+//     items[].status.containerStatuses[] (and initContainerStatuses) with
+//     name and containerID ("containerd://ID"; the runtime prefix goes);
+//   - a JSON object from container ID to {"podUID": ..., "containerName":
+//     ...}.
+//
+// It fails, wrapping check.ErrInvalid, on anything else, and when an entry
+// lacks its pod UID or container name.
 func ParseContainers(data []byte) (map[string]ContainerRef, error) {
+	var probe map[string]json.RawMessage
+	if err := check.DecodeJSON("container map", data, &probe); err != nil {
+		return nil, err
+	}
+	if _, ok := probe["containers"]; ok {
+		return parseCrictl(data)
+	}
+	if _, ok := probe["items"]; ok {
+		return parseKubectl(data)
+	}
 	var m map[string]ContainerRef
 	if err := check.DecodeJSON("container map", data, &m); err != nil {
 		return nil, err
@@ -173,6 +213,74 @@ func ParseContainers(data []byte) (map[string]ContainerRef, error) {
 	for id, ref := range m {
 		if ref.PodUID == "" || ref.ContainerName == "" {
 			return nil, check.ContentError("container map", "container %q lacks podUID or containerName", id)
+		}
+	}
+	return m, nil
+}
+
+// parseCrictl reads `crictl ps -o json`.
+func parseCrictl(data []byte) (map[string]ContainerRef, error) {
+	var out struct {
+		Containers []struct {
+			ID       string `json:"id"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Labels map[string]string `json:"labels"`
+		} `json:"containers"`
+	}
+	if err := check.DecodeJSON("crictl ps -o json", data, &out); err != nil {
+		return nil, err
+	}
+	m := map[string]ContainerRef{}
+	for i, c := range out.Containers {
+		ref := ContainerRef{PodUID: c.Labels[labelPodUID], ContainerName: c.Labels[labelContainerName]}
+		if ref.ContainerName == "" {
+			ref.ContainerName = c.Metadata.Name
+		}
+		if c.ID == "" || ref.PodUID == "" || ref.ContainerName == "" {
+			return nil, check.ContentError("crictl ps -o json", "containers[%d] lacks its id, or the labels %s and %s",
+				i, labelPodUID, labelContainerName)
+		}
+		m[c.ID] = ref
+	}
+	return m, nil
+}
+
+// parseKubectl reads `kubectl get pods -o json`.
+func parseKubectl(data []byte) (map[string]ContainerRef, error) {
+	type status struct {
+		Name        string `json:"name"`
+		ContainerID string `json:"containerID"`
+	}
+	var out struct {
+		Items []struct {
+			Metadata struct {
+				UID string `json:"uid"`
+			} `json:"metadata"`
+			Status struct {
+				ContainerStatuses     []status `json:"containerStatuses"`
+				InitContainerStatuses []status `json:"initContainerStatuses"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if err := check.DecodeJSON("kubectl get pods -o json", data, &out); err != nil {
+		return nil, err
+	}
+	m := map[string]ContainerRef{}
+	for i, p := range out.Items {
+		if p.Metadata.UID == "" {
+			return nil, check.ContentError("kubectl get pods -o json", "items[%d] lacks metadata.uid", i)
+		}
+		for _, st := range append(p.Status.ContainerStatuses, p.Status.InitContainerStatuses...) {
+			id := st.ContainerID
+			if _, after, ok := strings.Cut(id, "://"); ok {
+				id = after // "containerd://abc" -> "abc"
+			}
+			if id == "" || st.Name == "" {
+				continue // not started yet: no container ID
+			}
+			m[id] = ContainerRef{PodUID: p.Metadata.UID, ContainerName: st.Name}
 		}
 	}
 	return m, nil
@@ -187,8 +295,20 @@ func Prepare(path string, data []byte, opts Options) (p *Plan, err error) {
 		}
 	}()
 	res := kubelet.Examine(path, data)
-	if res.Verdict != check.Valid && res.Verdict != check.Unverified {
-		return nil, fmt.Errorf("%w: %s is %s (%v); see `ckpt repair`", ErrSourceUnreadable, path, res.Verdict, res.Err)
+	switch res.Verdict {
+	case check.Valid, check.Unverified:
+	case check.Corrupt:
+		return nil, fmt.Errorf("%w: %s is corrupt (%v); if its content is what runs, `ckpt repair` recomputes its "+
+			"checksums, then migrate it", ErrSourceUnreadable, path, res.Err)
+	case check.Invalid:
+		if _, ok := repair.Salvage(path, data); ok {
+			return nil, fmt.Errorf("%w: %s is invalid (%v); its leading document verifies: `ckpt repair` keeps it, "+
+				"then migrate it", ErrSourceUnreadable, path, res.Err)
+		}
+		return nil, fmt.Errorf("%w: %s is invalid (%v); it does not decode, so there is nothing to convert "+
+			"(`ckpt doctor` says what to do)", ErrSourceUnreadable, path, res.Err)
+	default:
+		return nil, fmt.Errorf("%w: %s is not a kubelet checkpoint (%v)", ErrSourceUnreadable, path, res.Err)
 	}
 	if opts.To.Minor == 0 {
 		return nil, fmt.Errorf("%w: no target kubelet version", compat.ErrVersion)

@@ -164,7 +164,7 @@ func reconcileCPUs(res *Result, s *cpumanager.State, def, held cpuset.CPUSet, ho
 			res.Changes = append(res.Changes, fmt.Sprintf("%s held by running containers left the default set (double-assigned: %s)",
 				cpuWord(overlap), describeHolders(overlap, holders)))
 		} else {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("double-assigned: %s: give the pods on the node (--pods-from) "+
+			res.Unresolved = append(res.Unresolved, fmt.Sprintf("double-assigned: %s: give the pods on the node (--pods-from) "+
 				"to tell whether the holder runs", describeHolders(overlap, holders)))
 		}
 	}
@@ -174,12 +174,14 @@ func reconcileCPUs(res *Result, s *cpumanager.State, def, held cpuset.CPUSet, ho
 			cpuWord(gone), on.String()))
 	}
 	if gone := held.Difference(on); !gone.IsEmpty() {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("assignments hold %s that the machine does not have (%s): "+
-			"kubelet will refuse the file until those pods are deleted and pruned", cpuWord(gone), describeHolders(gone, holders)))
+		res.Unresolved = append(res.Unresolved, fmt.Sprintf("assignments hold %s that the machine does not have (%s): "+
+			"kubelet will refuse the file until the CPUs are back online, or those pods are deleted and pruned",
+			cpuWord(gone), describeHolders(gone, holders)))
 	}
 	if r, err := opts.Machine.Reserved(); err == nil && len(r) > 0 {
 		if taken := cpuset.New(r...).Intersection(held); !taken.IsEmpty() {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("reserved %s held exclusively (%s): kubelet wants every reserved CPU in the default set",
+			res.Unresolved = append(res.Unresolved, fmt.Sprintf("reserved %s held exclusively (%s): kubelet wants every reserved "+
+				"CPU in the default set; delete that pod (then prune its entry), or take the CPUs out of reservedSystemCPUs",
 				cpuWord(taken), describeHolders(taken, holders)))
 		}
 	} else if err != nil {

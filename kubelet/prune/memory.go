@@ -1,6 +1,7 @@
 package prune
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -48,7 +49,17 @@ func planMemory(res *Result, data []byte, opts Options) error {
 	}
 	if opts.Machine.KnowsMemory() {
 		drifts, err := Rebase(s, opts.Machine)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrMachineMismatch) && len(s.MachineState) > 0 && Assignments(s) == 0:
+			// Nothing is assigned: the machine state is only kubelet's
+			// bookkeeping of the machine, and kubelet's static policy
+			// rebuilds it from the machine when the file has none.
+			res.Changes = append(res.Changes, fmt.Sprintf("machine state of NUMA nodes %s reset: nothing is assigned, and "+
+				"kubelet rebuilds it from the machine (NUMA nodes %s) at start (it cannot be rebased: %s)",
+				joinInts(slices.Sorted(maps.Keys(s.MachineState))), joinInts(opts.Machine.Nodes()),
+				strings.TrimPrefix(err.Error(), ErrMachineMismatch.Error()+": ")))
+			s.MachineState = memorymanager.NUMANodeMap{}
+		case err != nil:
 			return err
 		}
 		for _, d := range drifts {
@@ -61,6 +72,15 @@ func planMemory(res *Result, data []byte, opts Options) error {
 	res.OutputFormat = outMemory
 	res.Data, err = memorymanager.Encode(s)
 	return err
+}
+
+// Assignments counts the container and pod-level memory assignments of s.
+func Assignments(s *memorymanager.State) int {
+	n := len(s.PodEntries)
+	for _, ctrs := range s.Entries {
+		n += len(ctrs)
+	}
+	return n
 }
 
 // release gives the blocks of a removed container back to the NUMA nodes,
@@ -139,11 +159,23 @@ func (d Drift) String() string {
 // changed. System reserved memory comes from the machine when it knows it,
 // else stays as in the file; huge pages likewise.
 //
+// A file without machine state (a fresh one) needs no rebase: kubelet fills
+// it from the machine at start.
+//
 // It changes nothing and fails with ErrMachineMismatch, naming the pods
 // whose blocks no longer fit, when the machine has other NUMA nodes than
 // the file or a node's new allocatable memory is below what is reserved
 // there.
 func Rebase(s *memorymanager.State, m *machine.Machine) ([]Drift, error) {
+	if len(s.MachineState) == 0 {
+		// A fresh file: kubelet's static policy builds the machine state
+		// from the machine at start, unless something is assigned.
+		if n := Assignments(s); n > 0 {
+			return nil, fmt.Errorf("%w: the file has %d memory assignments but no machine state (kubelet refuses that)",
+				ErrMachineMismatch, n)
+		}
+		return nil, nil
+	}
 	fileNodes := slices.Sorted(maps.Keys(s.MachineState))
 	if !slices.Equal(fileNodes, m.Nodes()) {
 		return nil, fmt.Errorf("%w: the file has NUMA nodes %s, the machine %s", ErrMachineMismatch,

@@ -93,6 +93,15 @@ type Result struct {
 	Changes []string `json:"changes,omitempty"`
 	// Warnings are things to know before writing.
 	Warnings []string `json:"warnings,omitempty"`
+	// Unresolved lists what still keeps kubelet from accepting the file
+	// after this prune and what it takes to resolve it (a pod list to give,
+	// a pod to delete, a CPU to bring online): prune cannot decide it.
+	Unresolved []string `json:"unresolved,omitempty"`
+	// NoMatch is set when a pod list was given, entries go, and no pod of
+	// the list has an entry in the file: the list may come from another
+	// node or be no pod list at all. Callers should refuse to write such a
+	// plan without an explicit confirmation.
+	NoMatch bool `json:"noMatch,omitempty"`
 	// Kept counts the entries that stay.
 	Kept int `json:"kept"`
 	// Data is the new content of the file, nil when nothing changes.
@@ -133,8 +142,9 @@ func Plan(path string, data []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if opts.Keep != nil && len(res.Removed) > 0 && res.Kept == 0 && len(opts.Keep) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("none of the %d pods in the list has an entry in the file: "+
-			"check that the list comes from this node", len(opts.Keep)))
+		res.NoMatch = true
+		res.Warnings = append(res.Warnings, fmt.Sprintf("none of the %d pods in the list has an entry in the file, so every "+
+			"entry would go: check that the list comes from this node", len(opts.Keep)))
 	}
 	if res.Data != nil {
 		after := kubelet.Examine(path, res.Data)

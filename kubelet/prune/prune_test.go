@@ -133,16 +133,17 @@ func TestCaseB05(t *testing.T) {
 	dir := filepath.Join(cases, "B05-cpu-torn-multiwrite-leak-overlap")
 	m := mach(t, filepath.Join(dir, "machine.json"))
 	for _, tc := range []struct {
-		reason      string
-		file        string
-		keep        Pods
-		wantDefault string // "" when nothing may change
-		wantWarn    bool
+		reason         string
+		file           string
+		keep           Pods
+		wantDefault    string // "" when nothing may change
+		wantNoMatch    bool
+		wantUnresolved bool
 	}{
-		{"leak: 1-2 return to the default set", "leak", nil, "0-7", false},
-		{"overlap with the holder running: 1-2 leave the default set", "overlap", NewPods(podA), "0,3-7", false},
-		{"overlap with the pods unknown: only reported", "overlap", nil, "", true},
-		{"overlap with the holder gone: the assignment goes, the CPUs stay shared (and a list naming no pod of the file is suspicious)", "overlap", NewPods(podB), "0-7", true},
+		{"leak: 1-2 return to the default set", "leak", nil, "0-7", false, false},
+		{"overlap with the holder running: 1-2 leave the default set", "overlap", NewPods(podA), "0,3-7", false, false},
+		{"overlap with the pods unknown: nothing changes, and the file still blocks kubelet (review item 10)", "overlap", nil, "", false, true},
+		{"overlap with the holder gone: the assignment goes, the CPUs stay shared (and a list naming no pod of the file is suspicious)", "overlap", NewPods(podB), "0-7", true, false},
 	} {
 		path := filepath.Join(dir, tc.file, "cpu_manager_state")
 		r := plan(t, path, read(t, path), Options{Keep: tc.keep, Machine: m})
@@ -159,8 +160,11 @@ func TestCaseB05(t *testing.T) {
 				t.Errorf("%s: default set %q, want %q (changes %v)", tc.reason, s.DefaultCPUSet, tc.wantDefault, r.Changes)
 			}
 		}
-		if (len(r.Warnings) > 0) != tc.wantWarn {
-			t.Errorf("%s: warnings %v", tc.reason, r.Warnings)
+		if r.NoMatch != tc.wantNoMatch || (len(r.Warnings) > 0) != tc.wantNoMatch {
+			t.Errorf("%s: no match %v, warnings %v", tc.reason, r.NoMatch, r.Warnings)
+		}
+		if (len(r.Unresolved) > 0) != tc.wantUnresolved {
+			t.Errorf("%s: unresolved %v", tc.reason, r.Unresolved)
 		}
 	}
 }

@@ -9,7 +9,10 @@
 //
 //  1. The file must decode in its format (a truncated or garbled file is
 //     refused with ErrUndecodable: a checksum over garbage helps nobody),
-//     and every cpuset or value kubelet parses must parse.
+//     and every cpuset or value kubelet parses must parse. One exception:
+//     a complete document that verifies, followed by trailing bytes (case
+//     B25), is salvaged: the plan keeps that document byte for byte
+//     (Plan.Salvaged) and recomputes nothing.
 //  2. A file whose checksums all verify needs nothing (Plan.Unchanged).
 //  3. The file is written again in the same format and the same layout,
 //     with every checksum recomputed under the rule kubelet writes (cpu V2
@@ -29,6 +32,7 @@
 package repair
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,6 +86,9 @@ type Plan struct {
 	Format string     `json:"format"`
 	// Unchanged is set when every checksum already verifies.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Salvaged is set when the plan keeps the leading document of a file
+	// that has trailing bytes after it (see Salvage): no checksum changes.
+	Salvaged bool `json:"salvaged,omitempty"`
 	// Fixes lists the checksums that change.
 	Fixes []Fix `json:"fixes,omitempty"`
 	// Covers says what the new checksums cover.
@@ -123,7 +130,14 @@ func Prepare(path string, data []byte, opts Options) (p *Plan, err error) {
 	case res.Verdict == check.Unknown:
 		return nil, fmt.Errorf("%w: %s is not a kubelet checkpoint", ErrUnsupported, path)
 	case res.Verdict == check.Invalid:
-		return nil, fmt.Errorf("%w: %s (%s %s): %v", ErrUndecodable, path, res.Kind, res.Format, res.Err)
+		if sp, ok := salvage(path, data, res); ok {
+			return sp, nil
+		}
+		what := string(res.Kind)
+		if res.Format != "" {
+			what += " " + res.Format
+		}
+		return nil, fmt.Errorf("%w: %s (%s): %v", ErrUndecodable, path, what, res.Err)
 	case res.Verdict == check.Valid:
 		p.Unchanged = true
 		p.Data = data
@@ -174,6 +188,55 @@ func Prepare(path string, data []byte, opts Options) (p *Plan, err error) {
 		p.Diff = diff(b, contentOf(after))
 	}
 	return p, nil
+}
+
+// Salvage reports whether data (read from path) is a complete checkpoint
+// that verifies followed by trailing bytes, as a write that replaced a
+// longer file without truncating it leaves behind (case B25), and returns
+// that leading document, byte for byte.
+func Salvage(path string, data []byte) ([]byte, bool) {
+	res := kubelet.Examine(path, data)
+	if res.Verdict != check.Invalid {
+		return nil, false
+	}
+	p, ok := salvage(path, data, res)
+	if !ok {
+		return nil, false
+	}
+	return p.Data, true
+}
+
+// salvage plans keeping the leading document of a file that is invalid
+// only because bytes follow a complete document, when that document
+// verifies as the same kind (rule 1's one exception: nothing is
+// recomputed, the checksums kubelet wrote are kept).
+func salvage(path string, data []byte, res check.Result) (*Plan, bool) {
+	var de *check.DecodeError
+	if !errors.As(res.Err, &de) || de.Problem != check.ProblemTrailing || de.Size != len(data) {
+		return nil, false // trailing bytes inside a data string are not a torn write
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, false
+	}
+	end := int(dec.InputOffset())
+	if end <= 0 || end >= len(data) {
+		return nil, false
+	}
+	lead := data[:end]
+	r := kubelet.Examine(path, lead)
+	if r.Verdict != check.Valid || r.Kind != res.Kind {
+		return nil, false
+	}
+	tail := bytes.TrimLeft(data[end:], " \t\r\n")
+	return &Plan{Path: path, Kind: r.Kind, Format: r.Format, Data: lead, Salvaged: true,
+		Covers: fmt.Sprintf("nothing new: the leading document of %d bytes, which verifies as %s %s, is kept byte for byte; "+
+			"the %d bytes after it go (%s)", end, r.Kind, r.Format, len(data)-end, check.Preview(tail, 40)),
+		Baseline: "the leading document, which verifies",
+		Notes: []string{"a complete checkpoint followed by the tail of an older, longer one: a write that did not " +
+			"truncate the file, or damage after a crash (case B25); kubelet rejects the whole file"},
+	}, true
 }
 
 // Verify checks bytes read back after writing the plan's file: valid, in

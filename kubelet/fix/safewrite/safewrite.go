@@ -10,12 +10,22 @@
 //  2. Unless Options.Force, it scans ProcRoot/*/comm (and cmdline) for a
 //     kubelet process and refuses with ErrKubeletRunning when it finds one,
 //     or with ErrProcUnavailable when it cannot tell.
-//  3. It copies the original to a new backup file (mode 0600, created
+//  3. The backup directory must lie outside kubelet's root directory (the
+//     directory of the target, or for device-plugins/... the one above it)
+//     once symbolic links are resolved: kubelet must never list a backup.
+//     It takes an exclusive lock on LockFileName in the backup directory,
+//     so that two ckpt writers never interleave (ErrLocked when another
+//     holds it).
+//  4. It copies the original to a new backup file (mode 0600, created
 //     exclusively, fsynced, its directory fsynced) and reads the copy back to
 //     check that it is byte-identical.
-//  4. It writes the new bytes through store.FileStore: temporary file in the
-//     same directory, fsync, rename, directory fsync.
-//  5. It reads the file back, checks the bytes, and calls verify on them. If
+//  5. It writes the new bytes through store.FileStore without the store's
+//     directory lock (store.WithoutDirLock): temporary file in the same
+//     directory, fsync, rename, directory fsync. The store's lock file would
+//     stay in kubelet's directory, and kubelet's device manager deletes
+//     files it does not know in device-plugins/; the lock of step 3 takes
+//     its place, and kubelet, the other writer, is not running.
+//  6. It reads the file back, checks the bytes, and calls verify on them. If
 //     either check fails it writes the backup's bytes back (again through the
 //     store) and returns an error wrapping ErrVerify.
 //
@@ -34,6 +44,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ckptkit/ckpt/internal/fsx"
 	"github.com/ckptkit/ckpt/store"
 )
 
@@ -43,8 +54,8 @@ type Options struct {
 	// BackupDir is where the backup of the original goes. Empty means
 	// <directory of path>/../ckpt-backup, outside the checkpoint directory
 	// (for device-plugins/kubelet_internal_checkpoint, <root>/../ckpt-backup)
-	// so that kubelet never lists or reads it. It must not be the
-	// directory of path itself.
+	// so that kubelet never lists or reads it. It must not lie inside
+	// kubelet's root directory (see KubeletRoot).
 	BackupDir string
 	// Force skips the check for a running kubelet.
 	Force bool
@@ -77,8 +88,12 @@ var (
 	// or another non-regular file.
 	ErrNotRegular = errors.New("not a regular file")
 	// ErrBackup: the backup could not be made (or did not read back
-	// identical); nothing was changed.
+	// identical), or the backup directory lies inside kubelet's root;
+	// nothing was changed.
 	ErrBackup = errors.New("backup failed")
+	// ErrLocked: another ckpt writer holds the lock in the backup
+	// directory; nothing was changed.
+	ErrLocked = errors.New("another ckpt write is in progress")
 	// ErrWrite: writing the new content failed; the original is in place
 	// (the store removes its temporary file).
 	ErrWrite = errors.New("write failed")
@@ -144,8 +159,15 @@ func (e *VerifyError) Unwrap() []error {
 // are kilobytes.
 const maxSize = 64 << 20
 
-// storeOptions are passed to every store.NewFileStore; tests inject faults
-// through them.
+// LockFileName is the lock file Replace keeps in the backup directory.
+const LockFileName = ".ckpt-write.lock"
+
+// lockWait bounds how long Replace waits for another ckpt writer (a
+// variable for tests).
+var lockWait = 5 * time.Second
+
+// storeOptions are passed to every store.NewFileStore after
+// store.WithoutDirLock; tests inject faults through them.
 var storeOptions []store.Option
 
 // Replace atomically and durably replaces path with data, after a backup of
@@ -172,18 +194,30 @@ func Replace(path string, data []byte, verify func([]byte) error, opts Options) 
 			return rep, &KubeletRunningError{PIDs: pids}
 		}
 	}
+	bdir := backupDir(path, opts)
+	if err := checkBackupDir(path, bdir); err != nil {
+		return rep, err
+	}
+	if err := mkdirDurable(bdir); err != nil {
+		return rep, fmt.Errorf("%w: %w", ErrBackup, err)
+	}
+	unlock, err := lockBackupDir(bdir)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	original, err := readBounded(path)
 	if err != nil {
 		return rep, fmt.Errorf("%w: reading the original: %w", ErrBackup, err)
 	}
-	backup, err := makeBackup(path, original, opts)
+	backup, err := makeBackup(path, original, bdir, opts)
 	if err != nil {
 		return rep, err
 	}
 	rep.Backup = backup
 
 	dir, key := filepath.Split(path)
-	st, err := store.NewFileStore(dir, storeOptions...)
+	st, err := store.NewFileStore(dir, append([]store.Option{store.WithoutDirLock()}, storeOptions...)...)
 	if err != nil {
 		return rep, fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
@@ -233,27 +267,90 @@ func backupDir(path string, opts Options) string {
 	if opts.BackupDir != "" {
 		return filepath.Clean(opts.BackupDir)
 	}
+	return filepath.Join(KubeletRoot(path), "..", "ckpt-backup")
+}
+
+// KubeletRoot returns the kubelet root directory a checkpoint path lies
+// in: its directory, or for a file in device-plugins/ the directory above.
+func KubeletRoot(path string) string {
 	dir := filepath.Dir(filepath.Clean(path))
 	if filepath.Base(dir) == "device-plugins" {
 		// <root>/device-plugins/kubelet_internal_checkpoint: one level up
-		// is still kubelet's root directory; go above it.
+		// is still kubelet's root directory.
 		dir = filepath.Dir(dir)
 	}
-	return filepath.Join(dir, "..", "ckpt-backup")
+	return dir
 }
 
-// makeBackup writes original to a new file in the backup directory,
+// checkBackupDir refuses a backup directory inside kubelet's root: kubelet
+// lists its root and device-plugins/ (and its device manager deletes what
+// it does not know there), so a backup must live beside the root. Symbolic
+// links are resolved on both sides.
+func checkBackupDir(path, bdir string) error {
+	root, err := resolve(KubeletRoot(path))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBackup, err)
+	}
+	b, err := resolve(bdir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBackup, err)
+	}
+	if rel, err := filepath.Rel(root, b); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%w: backup directory %s is inside kubelet's directory %s: choose one beside it "+
+			"(the default is %s)", ErrBackup, bdir, KubeletRoot(path), filepath.Join(KubeletRoot(path), "..", "ckpt-backup"))
+	}
+	return nil
+}
+
+// resolve returns the absolute path p names once the symbolic links of its
+// longest existing prefix are resolved (the rest does not exist yet).
+func resolve(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for cur := abs; ; {
+		if real, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
+}
+
+// lockBackupDir takes the exclusive lock of ckpt's writers in the backup
+// directory, waiting up to lockWait, and returns its release.
+func lockBackupDir(dir string) (func(), error) {
+	name := filepath.Join(dir, LockFileName)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%w: lock file: %w", ErrBackup, err)
+	}
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := fsx.TryLock(f, true)
+		if err == nil {
+			return func() { _ = f.Close() }, nil // closing releases the lock
+		}
+		if !errors.Is(err, fsx.ErrLocked) || time.Now().After(deadline) {
+			_ = f.Close()
+			if errors.Is(err, fsx.ErrLocked) {
+				return nil, fmt.Errorf("%w (lock %s held for %v): wait for it to finish", ErrLocked, name, lockWait)
+			}
+			return nil, fmt.Errorf("%w: lock %s: %w", ErrBackup, name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// makeBackup writes original to a new file in the backup directory dir,
 // durably, and checks it reads back identical.
-func makeBackup(path string, original []byte, opts Options) (string, error) {
-	dir := backupDir(path, opts)
-	if same, err := sameDir(dir, filepath.Dir(path)); err == nil && same {
-		// A backup beside the checkpoint could be listed (and, for some
-		// consumers, read) by kubelet.
-		return "", fmt.Errorf("%w: backup directory %s is the checkpoint's own directory", ErrBackup, dir)
-	}
-	if err := mkdirDurable(dir); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrBackup, err)
-	}
+func makeBackup(path string, original []byte, dir string, opts Options) (string, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -338,19 +435,6 @@ func syncDir(dir string) error {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
-}
-
-// sameDir reports whether a and b name the same existing directory.
-func sameDir(a, b string) (bool, error) {
-	fa, err := os.Stat(a)
-	if err != nil {
-		return false, err
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(fa, fb), nil
 }
 
 // readBounded reads a file of at most maxSize bytes.

@@ -29,6 +29,9 @@ func layout(t *testing.T, name string, content []byte) (path, proc string) {
 		}
 	}
 	path = filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, content, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -291,6 +294,38 @@ func TestReplaceRefusals(t *testing.T) {
 			wantErr: ErrBackup,
 		},
 		{
+			reason: "backup directory inside kubelet's root (review item 11: only the checkpoint's own directory was refused)",
+			setup: func(t *testing.T, path string) (string, Options) {
+				return path, Options{BackupDir: filepath.Join(filepath.Dir(path), "sub", "backups")}
+			},
+			wantErr: ErrBackup,
+		},
+		{
+			reason: "the kubelet root as backup directory of the device checkpoint (kubelet lists it)",
+			setup: func(t *testing.T, path string) (string, Options) {
+				dev := filepath.Join(filepath.Dir(path), "device-plugins", "kubelet_internal_checkpoint")
+				if err := os.MkdirAll(filepath.Dir(dev), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(dev, []byte("orig"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return dev, Options{BackupDir: filepath.Dir(path)}
+			},
+			wantErr: ErrBackup,
+		},
+		{
+			reason: "a symbolic link that leads into kubelet's root",
+			setup: func(t *testing.T, path string) (string, Options) {
+				link := filepath.Join(t.TempDir(), "link")
+				if err := os.Symlink(filepath.Dir(path), link); err != nil {
+					t.Skip(err)
+				}
+				return path, Options{BackupDir: filepath.Join(link, "backups")}
+			},
+			wantErr: ErrBackup,
+		},
+		{
 			reason: "backup directory is a file",
 			setup: func(t *testing.T, path string) (string, Options) {
 				f := filepath.Join(t.TempDir(), "file")
@@ -313,7 +348,70 @@ func TestReplaceRefusals(t *testing.T) {
 			if got := mustRead(t, path); string(got) != "orig" {
 				t.Errorf("file changed to %q", got)
 			}
+			if tt.wantErr == ErrBackup {
+				if got := mustRead(t, target); string(got) != "orig" {
+					t.Errorf("target changed to %q", got)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(path), "sub")); err == nil {
+				t.Errorf("a backup directory was made inside kubelet's root")
+			}
 		})
+	}
+}
+
+// Review item 15: the store's lock file stayed in kubelet's directory (and
+// in device-plugins/, where kubelet's device manager deletes files it does
+// not know). Replace writes without the store's lock and takes its own in
+// the backup directory.
+func TestReplaceLeavesNoLockFileInKubeletDirs(t *testing.T) {
+	for _, tc := range []struct{ reason, name string }{
+		{"a checkpoint in the root", "cpu_manager_state"},
+		{"the device checkpoint in device-plugins/", filepath.Join("device-plugins", "kubelet_internal_checkpoint")},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			path, proc := layout(t, tc.name, []byte("orig"))
+			rep, err := Replace(path, []byte("next"), nil, Options{ProcRoot: proc, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := KubeletRoot(path)
+			for _, dir := range []string{root, filepath.Join(root, "device-plugins")} {
+				entries, _ := os.ReadDir(dir)
+				for _, e := range entries {
+					if strings.HasPrefix(e.Name(), ".") {
+						t.Errorf("%s left in %s", e.Name(), dir)
+					}
+				}
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(rep.Backup), LockFileName)); err != nil {
+				t.Errorf("no writers' lock in the backup directory: %v", err)
+			}
+		})
+	}
+}
+
+// Two ckpt writers never interleave: while one holds the lock in the backup
+// directory, another fails with ErrLocked and changes nothing.
+func TestReplaceLockedByAnotherWriter(t *testing.T) {
+	path, proc := layout(t, "cpu_manager_state", []byte("orig"))
+	bdir := backupDir(path, Options{})
+	if err := os.MkdirAll(bdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockBackupDir(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	saved := lockWait
+	lockWait = 100 * time.Millisecond
+	t.Cleanup(func() { lockWait = saved })
+	if _, err := Replace(path, []byte("next"), nil, Options{ProcRoot: proc, Now: fixedNow}); !errors.Is(err, ErrLocked) {
+		t.Skipf("err = %v (no advisory locks on this system?)", err)
+	}
+	if got := mustRead(t, path); string(got) != "orig" {
+		t.Errorf("file changed to %q", got)
 	}
 }
 

@@ -62,7 +62,7 @@ type PodEntry struct {
 
 // PodEntryJSON is the JSON form of a PodEntry.
 type PodEntryJSON struct {
-	CPUSet string `json:"cpuSet"`
+	CPUSet string `json:"cpuSet,omitempty"`
 }
 
 // CPUManagerCheckpoint is kubelet 1.37's V4 layout: the V2 layout inlined

@@ -47,6 +47,7 @@ func deviceValue() benchData {
 
 func BenchmarkNewDeviceManager(b *testing.B) {
 	v := deviceValue()
+	b.SetBytes(int64(len(checksum.Text(v))))
 	b.ReportAllocs()
 	for b.Loop() {
 		checksum.New(v)
@@ -60,6 +61,53 @@ func BenchmarkGoSpewDeviceManager(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		reference(v)
+	}
+}
+
+// cpuCheckpoint has the shape of kubelet's cpu manager V2 checkpoint.
+type cpuCheckpoint struct {
+	PolicyName    string
+	DefaultCPUSet string
+	Entries       map[string]map[string]string
+	Checksum      checksum.Checksum
+}
+
+// cpuValue is a cpu manager checkpoint of 105 pods with two containers
+// each, the size of testdata's realistic file.
+func cpuValue() *cpuCheckpoint {
+	cp := &cpuCheckpoint{PolicyName: "static", DefaultCPUSet: "0,64", Entries: map[string]map[string]string{}}
+	for p := range 105 {
+		uid := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", p*2654435761%(1<<32), p*7, p, p*3, p*11)
+		cp.Entries[uid] = map[string]string{
+			"app":     fmt.Sprintf("%d-%d,%d-%d", p%60, p%60+2, p%60+64, p%60+66),
+			"sidecar": fmt.Sprintf("%d,%d", p%60+3, p%60+67),
+		}
+	}
+	return cp
+}
+
+func BenchmarkNewCPUManager(b *testing.B) {
+	v := cpuValue()
+	b.SetBytes(int64(len(checksum.Text(v))))
+	b.ReportAllocs()
+	for b.Loop() {
+		checksum.New(v)
+	}
+}
+
+func BenchmarkGoSpewCPUManager(b *testing.B) {
+	v := cpuValue()
+	b.ReportAllocs()
+	for b.Loop() {
+		reference(v)
+	}
+}
+
+func BenchmarkText(b *testing.B) {
+	v := cpuValue()
+	b.ReportAllocs()
+	for b.Loop() {
+		checksum.Text(v)
 	}
 }
 
