@@ -1,0 +1,386 @@
+// Package canonjson reads and writes the JSON that encoding/json.Marshal
+// produces, without reflection, for the hot paths of the format packages
+// (Decode and Encode of the current kubelet formats).
+//
+// The Reader is deliberately narrow: it accepts only the canonical subset of
+// JSON that Marshal writes for the shapes kubelet uses (objects, strings,
+// unsigned and signed integers, booleans) and refuses everything else, a
+// null, a float, a key that needs unescaping, invalid UTF-8, by failing.
+// A caller then falls back to its full encoding/json path, which gives the
+// exact encoding/json semantics (case-insensitive keys, null, replacement
+// of invalid UTF-8) and the detailed error. So a fast decode never accepts
+// what the slow one would reject or read differently; it only declines.
+//
+// The Writer produces the bytes Marshal produces for the same values:
+// strings escaped as Marshal escapes them (HTML-safe, U+2028 and U+2029,
+// invalid UTF-8 as \ufffd), integers in decimal. Callers write map keys
+// in sorted order, as Marshal does.
+package canonjson
+
+import (
+	"unicode/utf8"
+)
+
+// Reader reads one JSON document from a byte slice. Its methods never
+// panic; after the first failure every method returns a zero value and Ok
+// reports false. Callers read a whole document, then check Ok once.
+type Reader struct {
+	b   []byte
+	i   int
+	bad bool
+}
+
+// NewReader returns a Reader over b.
+func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// Ok reports whether nothing has failed so far.
+func (r *Reader) Ok() bool { return !r.bad }
+
+// Fail marks the reader failed (for a caller that found an unexpected key
+// or value).
+func (r *Reader) Fail() { r.bad = true }
+
+func (r *Reader) ws() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte after white space, or 0 at the end.
+func (r *Reader) peek() byte {
+	r.ws()
+	if r.bad || r.i >= len(r.b) {
+		return 0
+	}
+	return r.b[r.i]
+}
+
+func (r *Reader) expect(c byte) bool {
+	if r.peek() != c {
+		r.bad = true
+		return false
+	}
+	r.i++
+	return true
+}
+
+// End reports whether only white space is left, failing the reader if not.
+func (r *Reader) End() bool {
+	if r.peek() != 0 || r.i != len(r.b) {
+		r.bad = true
+	}
+	return !r.bad
+}
+
+// Object reads an object, calling member for each key with the reader
+// positioned at the value; member must read the value (or call Fail). The
+// key slice is only valid during the call. A key with an escape or a
+// non-ASCII byte fails the reader (kubelet's keys never have them).
+func (r *Reader) Object(member func(key []byte)) {
+	if !r.expect('{') {
+		return
+	}
+	if r.peek() == '}' {
+		r.i++
+		return
+	}
+	for !r.bad {
+		key := r.rawKey()
+		if !r.expect(':') {
+			return
+		}
+		member(key)
+		if r.bad {
+			return
+		}
+		switch r.peek() {
+		case ',':
+			r.i++
+		case '}':
+			r.i++
+			return
+		default:
+			r.bad = true
+			return
+		}
+	}
+}
+
+// rawKey reads a string that needs no unescaping and returns its bytes.
+func (r *Reader) rawKey() []byte {
+	if !r.expect('"') {
+		return nil
+	}
+	start := r.i
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			key := r.b[start:r.i]
+			r.i++
+			return key
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			r.bad = true
+			return nil
+		}
+		r.i++
+	}
+	r.bad = true
+	return nil
+}
+
+// StringBytes reads a string value and returns its unescaped bytes: a
+// sub-slice of the input when it has no escapes, else a new slice.
+func (r *Reader) StringBytes() []byte {
+	if !r.expect('"') {
+		return nil
+	}
+	start := r.i
+	ascii := true
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			s := r.b[start:r.i]
+			r.i++
+			if !ascii && !utf8.Valid(s) {
+				r.bad = true // encoding/json would replace the bad bytes
+				return nil
+			}
+			return s
+		case c == '\\':
+			return r.unescape(start)
+		case c < 0x20:
+			r.bad = true
+			return nil
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		r.i++
+	}
+	r.bad = true
+	return nil
+}
+
+// unescape continues StringBytes from the first backslash at r.i.
+func (r *Reader) unescape(start int) []byte {
+	out := make([]byte, 0, r.i-start+64)
+	out = append(out, r.b[start:r.i]...)
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			r.i++
+			if !utf8.Valid(out) {
+				r.bad = true
+				return nil
+			}
+			return out
+		case c == '\\':
+			if r.i+1 >= len(r.b) {
+				r.bad = true
+				return nil
+			}
+			e := r.b[r.i+1]
+			r.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				v, ok := hex4(r.b[r.i:])
+				if !ok || v >= 0xD800 && v < 0xE000 {
+					// Surrogates (pairs, or lone ones that encoding/json
+					// replaces) are left to the slow path.
+					r.bad = true
+					return nil
+				}
+				r.i += 4
+				out = utf8.AppendRune(out, rune(v))
+			default:
+				r.bad = true
+				return nil
+			}
+		case c < 0x20:
+			r.bad = true
+			return nil
+		default:
+			// Copy the run up to the next quote or backslash at once.
+			j := r.i + 1
+			for j < len(r.b) && r.b[j] != '"' && r.b[j] != '\\' && r.b[j] >= 0x20 {
+				j++
+			}
+			out = append(out, r.b[r.i:j]...)
+			r.i = j
+		}
+	}
+	r.bad = true
+	return nil
+}
+
+func hex4(b []byte) (uint32, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var v uint32
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint32(c)
+	}
+	return v, true
+}
+
+// String reads a string value as a new Go string.
+func (r *Reader) String() string { return string(r.StringBytes()) }
+
+// Uint64 reads a non-negative integer in canonical form (no sign, no
+// leading zero, no fraction or exponent) that fits in 64 bits.
+func (r *Reader) Uint64() uint64 {
+	r.ws()
+	start := r.i
+	var v uint64
+	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
+		d := uint64(r.b[r.i] - '0')
+		if v > (1<<64-1-d)/10 {
+			r.bad = true
+			return 0
+		}
+		v = v*10 + d
+		r.i++
+	}
+	n := r.i - start
+	if n == 0 || n > 1 && r.b[start] == '0' || r.i < len(r.b) && (r.b[r.i] == '.' || r.b[r.i] == 'e' || r.b[r.i] == 'E') {
+		r.bad = true
+		return 0
+	}
+	return v
+}
+
+// Int64 reads an integer in canonical form that fits in 64 bits.
+func (r *Reader) Int64() int64 {
+	neg := r.peek() == '-'
+	if neg {
+		r.i++
+		if r.i >= len(r.b) || r.b[r.i] < '0' || r.b[r.i] > '9' {
+			r.bad = true
+			return 0
+		}
+	}
+	u := r.Uint64()
+	switch {
+	case r.bad:
+		return 0
+	case neg && u <= 1<<63:
+		return -int64(u - 1) - 1
+	case !neg && u < 1<<63:
+		return int64(u)
+	}
+	r.bad = true
+	return 0
+}
+
+// Bool reads true or false.
+func (r *Reader) Bool() bool {
+	switch r.peek() {
+	case 't':
+		if len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "true" {
+			r.i += 4
+			return true
+		}
+	case 'f':
+		if len(r.b)-r.i >= 5 && string(r.b[r.i:r.i+5]) == "false" {
+			r.i += 5
+			return false
+		}
+	}
+	r.bad = true
+	return false
+}
+
+// Array reads an array, calling elem for each element with the reader
+// positioned at it; elem must read it (or call Fail).
+func (r *Reader) Array(elem func()) {
+	if !r.expect('[') {
+		return
+	}
+	if r.peek() == ']' {
+		r.i++
+		return
+	}
+	for !r.bad {
+		elem()
+		if r.bad {
+			return
+		}
+		switch r.peek() {
+		case ',':
+			r.i++
+		case ']':
+			r.i++
+			return
+		default:
+			r.bad = true
+			return
+		}
+	}
+}
+
+// IsNull reports whether the next value is null, and if so consumes it.
+func (r *Reader) IsNull() bool {
+	if r.peek() == 'n' && len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "null" {
+		r.i += 4
+		return true
+	}
+	return false
+}
+
+// StringMap reads an object of strings into a new map. A duplicate key
+// fails the reader (encoding/json would keep the last; the slow path
+// reports that as it does).
+func (r *Reader) StringMap() map[string]string {
+	m := make(map[string]string)
+	r.Object(func(key []byte) {
+		if _, dup := m[string(key)]; dup {
+			r.bad = true
+			return
+		}
+		m[string(key)] = r.String()
+	})
+	return m
+}
+
+// StringMap2 reads an object of objects of strings.
+func (r *Reader) StringMap2() map[string]map[string]string {
+	m := make(map[string]map[string]string)
+	r.Object(func(key []byte) {
+		if _, dup := m[string(key)]; dup {
+			r.bad = true
+			return
+		}
+		m[string(key)] = r.StringMap()
+	})
+	return m
+}
