@@ -294,7 +294,7 @@ func (r *Reader) Int64() int64 {
 	case r.bad:
 		return 0
 	case neg && u <= 1<<63:
-		return -int64(u - 1) - 1
+		return -int64(u-1) - 1
 	case !neg && u < 1<<63:
 		return int64(u)
 	}
