@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -150,6 +151,10 @@ func FuzzReader(f *testing.F) {
 		if !maps.EqualFunc(got, want, maps.Equal) {
 			t.Fatalf("reader read %q as %v, encoding/json as %v", b, got, want)
 		}
+		sr := NewStringReader(string(b))
+		if got := sr.StringMap2(); !sr.End() || !maps.EqualFunc(got, want, maps.Equal) {
+			t.Fatalf("string reader read %q as %v (ok %v), encoding/json as %v", b, got, sr.Ok(), want)
+		}
 		r = NewReader(b)
 		var u struct{ N uint64 }
 		if n := r.Uint64(); r.End() {
@@ -158,4 +163,62 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEqualStringMap2(t *testing.T) {
+	m := map[string]map[string]string{"a": {"x": "1", "y": "2"}, "b": {}}
+	for _, tc := range []struct {
+		reason string
+		in     string
+		want   bool
+	}{
+		{"the same content in Marshal's order", `{"a":{"x":"1","y":"2"},"b":{}}`, true},
+		{"a value differs", `{"a":{"x":"1","y":"3"},"b":{}}`, false},
+		{"a key is missing", `{"a":{"x":"1","y":"2"}}`, false},
+		{"an extra inner key", `{"a":{"x":"1","y":"2","z":"3"},"b":{}}`, false},
+		{"a duplicate standing in for a missing key", `{"a":{"x":"1","x":"1"},"b":{}}`, false},
+		{"keys out of order", `{"b":{},"a":{"x":"1","y":"2"}}`, false},
+	} {
+		r := NewReader([]byte(tc.in))
+		if got := r.EqualStringMap2(m) && r.End(); got != tc.want {
+			t.Errorf("%s: EqualStringMap2(%s) = %v, want %v", tc.reason, tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestStringReaderShares(t *testing.T) {
+	doc := `{"pod":{"ctr":"0-3"},"esc":{"ctr":"a\u0074b"}}`
+	r := NewStringReader(doc)
+	m := r.StringMap2()
+	if !r.End() {
+		t.Fatal("refused")
+	}
+	if m["pod"]["ctr"] != "0-3" || m["esc"]["ctr"] != "atb" {
+		t.Fatalf("got %v", m)
+	}
+	if !r.Ok() {
+		t.Fatal("not ok")
+	}
+	r = NewStringReader(`{"a":"x\"y"}`)
+	if got := r.StringMap(); !r.End() || got["a"] != `x"y` {
+		t.Fatalf("escaped value: %v", got)
+	}
+}
+
+func TestSkip(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		in     string
+		ok     bool
+	}{
+		{"nested values of every kind", `{"a":[1,-2,true,false,null,"s",{"b":[]}]}`, true},
+		{"too deep", strings.Repeat("[", 100) + strings.Repeat("]", 100), false},
+		{"garbage", `{"a":?}`, false},
+	} {
+		r := NewReader([]byte(tc.in))
+		r.Skip()
+		if got := r.End(); got != tc.ok {
+			t.Errorf("%s: Skip(%s) ok = %v, want %v", tc.reason, tc.in, got, tc.ok)
+		}
+	}
 }

@@ -19,6 +19,7 @@ package canonjson
 
 import (
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Reader reads one JSON document from a byte slice. Its methods never
@@ -28,10 +29,29 @@ type Reader struct {
 	b   []byte
 	i   int
 	bad bool
+	// str is the input as a string when the Reader was made by
+	// NewStringReader: strings without escapes are then substrings of it,
+	// not copies.
+	str    string
+	isStr  bool
+	kStart int // the last key read, as offsets into b
+	kEnd   int
 }
 
-// NewReader returns a Reader over b.
+// NewReader returns a Reader over b. Strings it returns are copies: b may
+// be reused once reading is done.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// NewStringReader returns a Reader over s. Strings it returns without
+// escapes are substrings of s, sharing its memory, so that decoding a
+// document costs one allocation for all its strings.
+func NewStringReader(s string) *Reader {
+	return &Reader{b: unsafe.Slice(unsafe.StringData(s), len(s)), str: s, isStr: true}
+}
+
+// maxDepth bounds the nesting Skip follows (kubelet's documents nest a few
+// levels).
+const maxDepth = 64
 
 // Ok reports whether nothing has failed so far.
 func (r *Reader) Ok() bool { return !r.bad }
@@ -122,6 +142,7 @@ func (r *Reader) rawKey() []byte {
 		switch {
 		case c == '"':
 			key := r.b[start:r.i]
+			r.kStart, r.kEnd = start, r.i
 			r.i++
 			return key
 		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
@@ -253,8 +274,35 @@ func hex4(b []byte) (uint32, bool) {
 	return v, true
 }
 
-// String reads a string value as a new Go string.
-func (r *Reader) String() string { return string(r.StringBytes()) }
+// String reads a string value: a substring of the input for a Reader made
+// by NewStringReader when it has no escapes, else a new string.
+func (r *Reader) String() string {
+	if r.isStr {
+		if r.peek() != '"' {
+			r.bad = true
+			return ""
+		}
+		start := r.i + 1
+		b := r.StringBytes()
+		if r.bad {
+			return ""
+		}
+		if end := start + len(b); end <= len(r.str) && len(b) > 0 && &r.b[start] == &b[0] {
+			return r.str[start:end]
+		}
+		return string(b)
+	}
+	return string(r.StringBytes())
+}
+
+// key returns the last key read as a string (a substring of the input
+// for a Reader made by NewStringReader).
+func (r *Reader) key() string {
+	if r.isStr {
+		return r.str[r.kStart:r.kEnd]
+	}
+	return string(r.b[r.kStart:r.kEnd])
+}
 
 // Uint64 reads a non-negative integer in canonical form (no sign, no
 // leading zero, no fraction or exponent) that fits in 64 bits.
@@ -367,7 +415,7 @@ func (r *Reader) StringMap() map[string]string {
 			r.bad = true
 			return
 		}
-		m[string(key)] = r.String()
+		m[r.key()] = r.String()
 	})
 	return m
 }
@@ -380,7 +428,78 @@ func (r *Reader) StringMap2() map[string]map[string]string {
 			r.bad = true
 			return
 		}
-		m[string(key)] = r.StringMap()
+		k := r.key()
+		m[k] = r.StringMap()
 	})
 	return m
+}
+
+// EqualStringMap reads an object of strings and reports whether it holds
+// exactly m (no allocation). Its keys must be in ascending order, as
+// Marshal writes them, so that a duplicate cannot pass for another key;
+// otherwise it reports false. A malformed object fails the reader.
+func (r *Reader) EqualStringMap(m map[string]string) bool {
+	n, equal := 0, true
+	var prev []byte
+	r.Object(func(key []byte) {
+		if n > 0 && string(prev) >= string(key) {
+			equal = false
+		}
+		prev = key
+		v := r.StringBytes()
+		want, ok := m[string(key)]
+		if !ok || want != string(v) {
+			equal = false
+		}
+		n++
+	})
+	return r.Ok() && equal && n == len(m)
+}
+
+// EqualStringMap2 reads an object of objects of strings and reports
+// whether it holds exactly m (no allocation), with keys in ascending order
+// at both levels.
+func (r *Reader) EqualStringMap2(m map[string]map[string]string) bool {
+	n, equal := 0, true
+	var prev []byte
+	r.Object(func(key []byte) {
+		if n > 0 && string(prev) >= string(key) {
+			equal = false
+		}
+		prev = key
+		inner, ok := m[string(key)]
+		if !r.EqualStringMap(inner) || !ok {
+			equal = false
+		}
+		n++
+	})
+	return r.Ok() && equal && n == len(m)
+}
+
+// Skip reads and discards one value of any kind (nesting at most maxDepth).
+func (r *Reader) Skip() { r.skip(0) }
+
+func (r *Reader) skip(depth int) {
+	if depth > maxDepth {
+		r.bad = true
+		return
+	}
+	switch c := r.peek(); {
+	case c == '{':
+		r.Object(func([]byte) { r.skip(depth + 1) })
+	case c == '[':
+		r.Array(func() { r.skip(depth + 1) })
+	case c == '"':
+		r.StringBytes()
+	case c == 't' || c == 'f':
+		r.Bool()
+	case c == 'n':
+		if !r.IsNull() {
+			r.bad = true
+		}
+	case c == '-' || '0' <= c && c <= '9':
+		r.Int64()
+	default:
+		r.bad = true
+	}
 }

@@ -219,3 +219,54 @@ func (s CPUSet) String() string {
 	}
 	return b.String()
 }
+
+// IsCanonical reports whether s is a list exactly as String prints it:
+// ascending, non-overlapping, non-adjacent runs, a run of one id as "a" and
+// a longer one as "a-b", decimal without sign or leading zero, ids at most
+// MaxCPU. Such a list is one Parse accepts and String reprints unchanged,
+// so callers that only need to validate or normalise a list (the
+// checkpoint encoders and fast decoders) can skip building the set. It
+// does not allocate. A false answer says nothing about validity: use
+// Parse.
+func IsCanonical(s string) bool {
+	prevEnd := -2 // the next run must start above prevEnd+1
+	for i := 0; i < len(s); {
+		start, n := canonNumber(s[i:])
+		if n == 0 || start <= prevEnd+1 {
+			return false
+		}
+		i += n
+		end := start
+		if i < len(s) && s[i] == '-' {
+			i++
+			if end, n = canonNumber(s[i:]); n == 0 || end <= start {
+				return false
+			}
+			i += n
+		}
+		prevEnd = end
+		if i < len(s) {
+			if s[i] != ',' || i+1 == len(s) {
+				return false
+			}
+			i++
+		}
+	}
+	return true
+}
+
+// canonNumber reads a decimal id without sign or leading zero, at most
+// MaxCPU, at the start of s; n is 0 when there is none.
+func canonNumber(s string) (v, n int) {
+	for n < len(s) && '0' <= s[n] && s[n] <= '9' {
+		v = v*10 + int(s[n]-'0')
+		n++
+		if v > MaxCPU {
+			return 0, 0
+		}
+	}
+	if n > 1 && s[0] == '0' {
+		return 0, 0
+	}
+	return v, n
+}

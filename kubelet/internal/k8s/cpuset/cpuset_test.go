@@ -136,3 +136,51 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsCanonical(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		reason string
+		want   bool
+	}{
+		{"", "the empty set prints as the empty string", true},
+		{"0", "one id", true},
+		{"0-3,7,9-10", "runs and single ids in order", true},
+		{"4-5", "a run of two prints as a range", true},
+		{"4,5", "adjacent ids print as a range", false},
+		{"4-4", "a run of one prints as a single id", false},
+		{"3,1", "descending", false},
+		{"1-3,3-5", "overlapping", false},
+		{"1-3,4", "adjacent runs merge", false},
+		{"01", "leading zero", false},
+		{"+1", "sign", false},
+		{"1,", "trailing comma", false},
+		{",1", "leading comma", false},
+		{"1 ,2", "white space", false},
+		{"5-3", "reversed range", false},
+		{"65535", "MaxCPU", true},
+		{"65536", "above MaxCPU", false},
+		{"1-2-3", "double range", false},
+	} {
+		if got := IsCanonical(tc.in); got != tc.want {
+			t.Errorf("%s: IsCanonical(%q) = %v, want %v", tc.reason, tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzIsCanonical checks that a canonical list parses and prints as itself,
+// and that every printed set is canonical.
+func FuzzIsCanonical(f *testing.F) {
+	for _, s := range []string{"", "0-3,7", "4,5", "1-1", "007", "3-2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		set, err := Parse(s)
+		if IsCanonical(s) && (err != nil || set.String() != s) {
+			t.Fatalf("IsCanonical(%q) but Parse gives %q, %v", s, set.String(), err)
+		}
+		if err == nil && !IsCanonical(set.String()) {
+			t.Fatalf("String() of %q is %q, not canonical", s, set.String())
+		}
+	})
+}
