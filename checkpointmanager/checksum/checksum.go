@@ -105,6 +105,12 @@ func OfString(s string) Checksum {
 
 var ofStringPrefix = newSeg("(string)")
 
+// OfBytes returns OfString(string(b)) without copying b: the checksum of
+// the string whose bytes b holds.
+func OfBytes(b []byte) Checksum {
+	return Checksum(fnvBytes(ofStringPrefix.apply(fnvOffset32), b))
+}
+
 // fnvSink hashes what it is given with FNV-1a, 32 bit.
 type fnvSink struct{ sum uint32 }
 

@@ -6,7 +6,6 @@
 package fsx
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -43,24 +42,34 @@ func ReadRegular(f *os.File, name string, limit int64) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (mode %v)", ErrNotRegular, info.Mode().Type())}
 	}
-	if limit < 0 {
-		limit = 0
-	}
+	limit = max(0, min(limit, 1<<62)) // room for limit+1 below
 	if info.Size() > limit {
 		return nil, tooLarge(name, info.Size(), limit)
 	}
-	// The size is only a hint (the file may grow while we read): read one
-	// byte past the limit to detect a longer file.
-	var buf bytes.Buffer
-	buf.Grow(int(info.Size()))
-	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	// The size is only a hint (the file may grow while we read): read up
+	// to one byte past the limit to detect a longer file. The buffer is
+	// sized for the file plus that byte, so that a file that does not
+	// change is read with one allocation of its own size (bytes.Buffer
+	// would grow to twice that to keep room for its next read).
+	buf := make([]byte, 0, min(info.Size(), limit)+1)
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // the file grew: let append grow the buffer
+		}
+		room := buf[len(buf):min(int64(cap(buf)), limit+1)]
+		n, err := f.Read(room)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+		}
 	}
-	if n > limit {
-		return nil, tooLarge(name, n, limit)
+	if int64(len(buf)) > limit {
+		return nil, tooLarge(name, int64(len(buf)), limit)
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 func tooLarge(name string, size, limit int64) error {

@@ -1,11 +1,9 @@
 package cpumanager
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 
-	"github.com/ckptkit/ckpt/checkpointmanager/checksum"
 	"github.com/ckptkit/ckpt/kubelet/check"
 	"github.com/ckptkit/ckpt/kubelet/cpumanager/internal/state"
 	"github.com/ckptkit/ckpt/kubelet/internal/k8s/cpuset"
@@ -52,6 +50,9 @@ type Legacy struct {
 // unverified. A V1 file (entries by container ID) fails with ErrV1Layout,
 // since its entries need a container-ID map to become pod entries.
 func Decode(data []byte) (*State, error) {
+	if s, ok := decodeFast(data); ok {
+		return s, nil
+	}
 	res := Examine(data)
 	if res.Err != nil {
 		return nil, res.Err
@@ -77,67 +78,7 @@ func Encode(s *State) ([]byte, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: nil state", check.ErrInvalid)
 	}
-	def, err := canonical(s.DefaultCPUSet, "default CPU set")
-	if err != nil {
-		return nil, err
-	}
-	d := state.CPUManagerCheckpointData{PolicyName: s.PolicyName, DefaultCPUSet: def}
-	legacy := state.NewV2()
-	legacy.PolicyName, legacy.DefaultCPUSet = s.PolicyName, def
-	for pod, ctrs := range s.Entries {
-		m := make(map[string]string, len(ctrs))
-		for ctr, set := range ctrs {
-			if m[ctr], err = canonical(set, fmt.Sprintf("container %q in pod %q", ctr, pod)); err != nil {
-				return nil, err
-			}
-		}
-		legacy.Entries[pod] = m
-	}
-	if len(legacy.Entries) > 0 {
-		d.Entries = legacy.Entries
-	}
-	if len(s.PodEntries) > 0 {
-		d.PodEntries = make(map[string]state.PodEntryJSON, len(s.PodEntries))
-		for pod, set := range s.PodEntries {
-			c, err := canonical(set, fmt.Sprintf("pod %q", pod))
-			if err != nil {
-				return nil, err
-			}
-			d.PodEntries[pod] = state.PodEntryJSON{CPUSet: c}
-		}
-	}
-	if len(s.Baselines) > 0 {
-		d.Baselines = make(map[string]map[string]state.BaselineJSON, len(s.Baselines))
-		for pod, ctrs := range s.Baselines {
-			m := make(map[string]state.BaselineJSON, len(ctrs))
-			for ctr, set := range ctrs {
-				c, err := canonical(set, fmt.Sprintf("baseline of container %q in pod %q", ctr, pod))
-				if err != nil {
-					return nil, err
-				}
-				m[ctr] = state.BaselineJSON{Baseline: c}
-			}
-			d.Baselines[pod] = m
-		}
-	}
-	dataJSON, err := json.Marshal(&d)
-	if err != nil {
-		return nil, fmt.Errorf("encode cpu manager data: %w", err)
-	}
-	// The legacy checksum is computed with the entries map made even when
-	// empty (`map[]`), because that is what a 1.35 reader's constructor
-	// gives when it decodes a file without "entries".
-	legacy.Checksum = checksum.Sum([]byte(state.Text(state.RuleV4Legacy, legacy)))
-	cp := state.CPUManagerCheckpoint{
-		CPUManagerCheckpointV2: *legacy,
-		Data:                   string(dataJSON),
-		DataChecksum:           checksum.OfString(string(dataJSON)),
-	}
-	out, err := json.Marshal(&cp)
-	if err != nil {
-		return nil, fmt.Errorf("encode cpu manager checkpoint: %w", err)
-	}
-	return out, nil
+	return encodeFast(s)
 }
 
 func canonical(set, where string) (string, error) {

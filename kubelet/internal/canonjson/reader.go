@@ -190,7 +190,16 @@ func (r *Reader) StringBytes() []byte {
 
 // unescape continues StringBytes from the first backslash at r.i.
 func (r *Reader) unescape(start int) []byte {
-	out := make([]byte, 0, r.i-start+64)
+	// Size the copy once: the unescaped string is no longer than the
+	// escaped one up to the closing quote.
+	end := r.i
+	for end < len(r.b) && r.b[end] != '"' {
+		if r.b[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	out := make([]byte, 0, min(end, len(r.b))-start)
 	out = append(out, r.b[start:r.i]...)
 	for r.i < len(r.b) {
 		c := r.b[r.i]
@@ -295,9 +304,10 @@ func (r *Reader) String() string {
 	return string(r.StringBytes())
 }
 
-// key returns the last key read as a string (a substring of the input
-// for a Reader made by NewStringReader).
-func (r *Reader) key() string {
+// Key returns the last object key read as a string: a substring of the
+// input for a Reader made by NewStringReader, else a copy. Inside an
+// Object callback, it is the member's key until a nested object is read.
+func (r *Reader) Key() string {
 	if r.isStr {
 		return r.str[r.kStart:r.kEnd]
 	}
@@ -415,7 +425,7 @@ func (r *Reader) StringMap() map[string]string {
 			r.bad = true
 			return
 		}
-		m[r.key()] = r.String()
+		m[r.Key()] = r.String()
 	})
 	return m
 }
@@ -428,7 +438,7 @@ func (r *Reader) StringMap2() map[string]map[string]string {
 			r.bad = true
 			return
 		}
-		k := r.key()
+		k := r.Key()
 		m[k] = r.StringMap()
 	})
 	return m
@@ -502,4 +512,31 @@ func (r *Reader) skip(depth int) {
 	default:
 		r.bad = true
 	}
+}
+
+// Offset returns the position of the next value (after white space), for
+// a caller that records where a value lies to read it again later.
+func (r *Reader) Offset() int {
+	r.ws()
+	return r.i
+}
+
+// StringOwned reads a string value into memory of its own (never sharing
+// the input), with one allocation: the unescaped copy when there are
+// escapes, else a copy of the bytes.
+func (r *Reader) StringOwned() string {
+	if r.peek() != '"' {
+		r.bad = true
+		return ""
+	}
+	start := r.i + 1
+	b := r.StringBytes()
+	if r.bad || len(b) == 0 {
+		return ""
+	}
+	if start < len(r.b) && &r.b[start] == &b[0] {
+		return string(b) // shares the input: copy
+	}
+	// b is the unescaped copy, which nothing else references or changes.
+	return unsafe.String(&b[0], len(b))
 }

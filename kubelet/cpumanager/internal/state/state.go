@@ -180,3 +180,14 @@ func Text(rule Rule, cp any) string {
 func replaceFirst(text, name string) string {
 	return strings.Replace(text, name, LegacyName, 1)
 }
+
+// SumV4Legacy returns the checksum of cp under RuleV4Legacy (equal to
+// checksum.Sum of Text(RuleV4Legacy, cp)) without building the text: the
+// rename applies to the top-level type name, which checksum.NewReplaced
+// hashes in a stream. cp's stored checksum is ignored, as kubelet zeroes
+// it.
+func SumV4Legacy(cp *CPUManagerCheckpointV2) checksum.Checksum {
+	v := *cp
+	v.Checksum = 0
+	return checksum.NewReplaced(&v, "CPUManagerCheckpointV2", LegacyName)
+}
