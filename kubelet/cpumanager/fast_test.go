@@ -85,7 +85,6 @@ func encodeReflect(s *State) ([]byte, error) {
 	return out, nil
 }
 
-
 // cpuFiles returns every cpu manager file under testdata: kubelet's
 // vectors, files kubelet wrote, and the cases from bug reports.
 func cpuFiles(tb testing.TB) []string {
