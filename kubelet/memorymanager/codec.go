@@ -11,8 +11,19 @@ import (
 
 // Decode returns the state a memory_manager_state file holds, in any layout
 // (v1, v2, v3), after the checks Examine makes: it fails, with the error
-// Examine reports, unless the verdict is valid or unverified.
+// Examine reports, unless the verdict is valid or unverified. Files as
+// kubelet 1.37 writes them take a fast path (decode_fast.go) that reads
+// them once and verifies both checksums; anything else goes through Examine.
 func Decode(data []byte) (*State, error) {
+	if s, ok := decodeFast(data); ok {
+		return s, nil
+	}
+	return decodeSlow(data)
+}
+
+// decodeSlow is Decode by way of Examine: the reference that decodeFast
+// may only agree with, and the source of every error.
+func decodeSlow(data []byte) (*State, error) {
 	res := Examine(data)
 	if res.Err != nil {
 		return nil, res.Err
@@ -34,6 +45,15 @@ func Encode(s *State) ([]byte, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: nil state", check.ErrInvalid)
 	}
+	if out, ok := encodeFast(s); ok {
+		return out, nil
+	}
+	return encodeSlow(s)
+}
+
+// encodeSlow is Encode through encoding/json: the reference encodeFast
+// must match byte for byte, and the path for states it declines.
+func encodeSlow(s *State) ([]byte, error) {
 	dataJSON, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("encode memory manager data: %w", err)
