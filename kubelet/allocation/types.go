@@ -97,7 +97,20 @@ type dataFile struct {
 // *check.DecodeError (check.ErrInvalid) when the file or its data string
 // cannot be decoded, and the decoded entries (when the data decodes) with an
 // error wrapping check.ErrCorrupt when the checksum does not match.
+//
+// A canonical file (what kubelet writes) takes a reflection-free fast path
+// (see fast.go); anything else, and every error, comes from the
+// encoding/json path.
 func Decode(data []byte) (*PodResourceCheckpointInfo, error) {
+	if info, ok := decodeFast(data); ok {
+		return info, nil
+	}
+	return decodeSlow(data)
+}
+
+// decodeSlow is Decode with encoding/json: the reference the fast path
+// must agree with.
+func decodeSlow(data []byte) (*PodResourceCheckpointInfo, error) {
 	var f dataFile
 	if err := check.DecodeJSON(what, data, &f); err != nil {
 		return nil, err
@@ -123,6 +136,15 @@ func Decode(data []byte) (*PodResourceCheckpointInfo, error) {
 // {"data":"<json of info>","checksum":N} with N kubelet's checksum of the
 // data string.
 func Encode(info PodResourceCheckpointInfo) ([]byte, error) {
+	if out, ok := encodeFast(&info); ok {
+		return out, nil
+	}
+	return encodeSlow(info)
+}
+
+// encodeSlow is Encode with encoding/json: the reference the fast path
+// must agree with, and the path that reports a quantity Marshal rejects.
+func encodeSlow(info PodResourceCheckpointInfo) ([]byte, error) {
 	inner, err := json.Marshal(info)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s data: %w", what, err)
