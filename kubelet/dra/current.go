@@ -1,7 +1,6 @@
 package dra
 
 import (
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 
@@ -67,7 +66,20 @@ type Device struct {
 // Data string cannot be decoded, and the decoded data (when Data decodes)
 // with an error wrapping check.ErrCorrupt when the checksum does not match.
 // Like kubelet, it does not check kind and apiVersion.
+//
+// A canonical file (what kubelet and Encode write) is read by a fast path
+// without reflection (see decodeFast); anything else, and every error, goes
+// through encoding/json.
 func Decode(data []byte) (*CheckpointData, error) {
+	if cd, ok := decodeFast(data); ok {
+		return cd, nil
+	}
+	return decodeSlow(data)
+}
+
+// decodeSlow is Decode through encoding/json, the reference the fast path
+// must agree with.
+func decodeSlow(data []byte) (*CheckpointData, error) {
 	var f fileV1
 	if err := check.DecodeJSON(what, data, &f); err != nil {
 		return nil, err
@@ -92,8 +104,10 @@ func decodeData(s string) (*CheckpointData, error) {
 }
 
 // Encode returns the bytes kubelet v1.37.2 writes for cd:
-// {"Data":"<json of cd>","Checksum":<crc32 of it>}. Empty Kind and
-// APIVersion are filled with kubelet's values.
+// {"Data":"<json of cd>","Checksum":<crc32 of it>}, byte for byte what
+// encoding/json.Marshal gives (see encode.go). Empty Kind and APIVersion
+// are filled with kubelet's values. The error is always nil; it is kept
+// for the API.
 func Encode(cd CheckpointData) ([]byte, error) {
 	if cd.Kind == "" {
 		cd.Kind = CheckpointKind
@@ -101,15 +115,7 @@ func Encode(cd CheckpointData) ([]byte, error) {
 	if cd.APIVersion == "" {
 		cd.APIVersion = CheckpointAPIVersion
 	}
-	inner, err := json.Marshal(cd)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s data: %w", what, err)
-	}
-	out, err := json.Marshal(fileV1{Data: string(inner), Checksum: crc32.ChecksumIEEE(inner)})
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	return out, nil
+	return encodeFile(&cd), nil
 }
 
 // examineCRC32 examines a file of the 1.31+ format.

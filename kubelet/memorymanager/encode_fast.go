@@ -25,6 +25,9 @@ import (
 // is escaped into the output.
 var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
+// maxPooledBuf bounds the buffers kept for reuse.
+const maxPooledBuf = 1 << 20
+
 // encodeFast returns Encode(s) for a non-nil s, or false when a string in
 // s is not valid UTF-8.
 func encodeFast(s *State) ([]byte, bool) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ckptkit/ckpt/kubelet/check"
+	"github.com/ckptkit/ckpt/kubelet/internal/canonjson"
 )
 
 // memoryFiles returns every memory manager file under testdata.
@@ -61,21 +62,23 @@ func fastAgrees(t *testing.T, data []byte) bool {
 // several ways; the fast path must decline every one.
 func mutateChecksums(data []byte) [][]byte {
 	var out [][]byte
-	splitObject(data, func(key, val []byte) bool {
+	r := canonjson.NewReader(data)
+	r.Object(func(key []byte) {
+		start := r.Offset()
+		r.Skip()
 		if string(key) != "checksum" && string(key) != "dataChecksum" {
-			return true
+			return
 		}
-		start := cap(data) - cap(val)
+		val := bytes.TrimRight(data[start:r.Offset()], " \t\n\r")
 		v, err := strconv.ParseUint(string(val), 10, 64)
 		if err != nil {
-			return true
+			return
 		}
 		for _, nv := range []uint64{0, v + 1, v ^ 1<<31, v | 1<<32} {
 			m := append([]byte{}, data[:start]...)
 			m = strconv.AppendUint(m, nv, 10)
 			out = append(out, append(m, data[start+len(val):]...))
 		}
-		return true
 	})
 	return out
 }
