@@ -31,7 +31,7 @@ type machineFlags struct {
 
 func (m *machineFlags) add(cmd *cobra.Command, sysDefault string) {
 	cmd.Flags().StringVar(&m.cpus, "cpus", "", "online CPUs of the node, in kubelet's list syntax (e.g. 0-7)")
-	cmd.Flags().StringVar(&m.file, "machine", "", "machine description: a machine.json (onlineCPUs, reservedSystemCPUs, numa, ...) or `lscpu -p` output")
+	cmd.Flags().StringVar(&m.file, "machine", "", "machine description: a machine.json (onlineCPUs, reservedSystemCPUs, numa, ...) or the output of \"lscpu -p\"")
 	cmd.Flags().StringVar(&m.sys, "sys", sysDefault, "root of a sysfs tree to read online CPUs, topology and NUMA memory from")
 }
 

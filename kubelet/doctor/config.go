@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ckptkit/ckpt/kubelet/internal/k8s/cpuset"
 )
 
 // ErrConfig is wrapped by every error about a kubelet configuration file
@@ -45,7 +47,8 @@ type ReservedMemory struct {
 
 // ParseConfig reads a KubeletConfiguration YAML (or JSON) document and
 // fills kubelet's defaults for the policies. It fails, wrapping ErrConfig,
-// on YAML it cannot read or a document of another kind.
+// on YAML it cannot read, a document of another kind, a policy kubelet
+// does not know, or a reservedSystemCPUs list that does not parse.
 func ParseConfig(data []byte) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -60,6 +63,17 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if c.MemoryManagerPolicy == "" {
 		c.MemoryManagerPolicy = "None"
+	}
+	// Kubelet refuses to start with these wrong, so a finding computed
+	// from them would be advice for a configuration that cannot run.
+	if c.CPUManagerPolicy != "none" && c.CPUManagerPolicy != "static" {
+		return nil, fmt.Errorf("%w: cpuManagerPolicy %q, want none or static", ErrConfig, c.CPUManagerPolicy)
+	}
+	if c.MemoryManagerPolicy != "None" && c.MemoryManagerPolicy != "Static" {
+		return nil, fmt.Errorf("%w: memoryManagerPolicy %q, want None or Static", ErrConfig, c.MemoryManagerPolicy)
+	}
+	if _, err := cpuset.Parse(c.ReservedSystemCPUs); err != nil {
+		return nil, fmt.Errorf("%w: reservedSystemCPUs %q: %w", ErrConfig, c.ReservedSystemCPUs, err)
 	}
 	for _, r := range c.ReservedMemory {
 		for res, q := range r.Limits {

@@ -403,6 +403,10 @@ reservedMemory:
 		{"another kind", "kind: Pod\n"},
 		{"not YAML", "a: [\n"},
 		{"a bad quantity", "reservedMemory:\n- numaNode: 0\n  limits:\n    memory: lots\n"},
+		{"an unknown CPU manager policy", "cpuManagerPolicy: 7\n"},
+		{"an unknown memory manager policy", "memoryManagerPolicy: static\n"},
+		{"reserved CPUs that do not parse", "reservedSystemCPUs: abc\n"},
+		{"reserved CPUs out of range", "reservedSystemCPUs: 0-9999999\n"},
 	} {
 		if _, err := ParseConfig([]byte(tc.data)); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: %v", tc.reason, err)

@@ -124,6 +124,8 @@ func TestParseErrors(t *testing.T) {
 		{"trailing data", `{"onlineCPUs":"0-3"} {}`, false},
 		{"bad CPU list", `{"onlineCPUs":"3-1"}`, false},
 		{"bad reserved list", `{"onlineCPUs":"0-3","reservedSystemCPUs":"x"}`, false},
+		{"another JSON document (a checkpoint given by mistake)", `{"policyName":"Static","machineState":{}}`, false},
+		{"an empty object", `{}`, false},
 		{"CPU listed twice", `{"cpus":[{"cpu":1,"socket":0,"core":0,"node":0},{"cpu":1,"socket":0,"core":1,"node":0}]}`, false},
 		{"lscpu without CPU lines", "# CPU,Core,Socket,Node\n", true},
 		{"lscpu with a word", "0,a,0,0\n", true},

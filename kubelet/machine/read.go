@@ -28,6 +28,12 @@ func ParseJSON(data []byte) (*Machine, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%w: machine JSON: trailing data after the object", ErrMachine)
 	}
+	if m.OnlineCPUs == "" && m.ReservedSystemCPUs == "" && len(m.CPUs) == 0 && len(m.NUMA) == 0 && m.SystemReservedPerNode == 0 {
+		// Unknown keys are ignored, so any other JSON document (a
+		// checkpoint given by mistake) would read as a machine of which
+		// nothing is known, and silently weaken every finding.
+		return nil, fmt.Errorf("%w: machine JSON: none of onlineCPUs, reservedSystemCPUs, cpus, numa, systemReservedPerNode", ErrMachine)
+	}
 	if err := m.validate(); err != nil {
 		return nil, err
 	}

@@ -40,8 +40,14 @@ func KubeletPIDs(procRoot string) ([]int, error) {
 
 // isKubelet reports whether the process directory dir is a kubelet.
 func isKubelet(dir string) bool {
-	if comm, err := os.ReadFile(filepath.Join(dir, "comm")); err == nil && strings.TrimSpace(string(comm)) == "kubelet" {
-		return true
+	if comm, err := os.ReadFile(filepath.Join(dir, "comm")); err == nil {
+		switch strings.TrimSpace(string(comm)) {
+		case "kubelet", "kubelite", "k3s-server", "k3s-agent":
+			// kubelite is MicroK8s' single binary; k3s runs kubelet
+			// inside "k3s server" and "k3s agent", which rename their
+			// process to these names.
+			return true
+		}
 	}
 	cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 	if err != nil || len(cmdline) == 0 {
@@ -49,10 +55,12 @@ func isKubelet(dir string) bool {
 	}
 	args := bytes.Split(bytes.TrimRight(cmdline, "\x00"), []byte{0})
 	switch filepath.Base(string(args[0])) {
-	case "kubelet":
+	case "kubelet", "kubelite":
 		return true
 	case "hyperkube":
 		return len(args) > 1 && string(args[1]) == "kubelet"
+	case "k3s":
+		return len(args) > 1 && (string(args[1]) == "server" || string(args[1]) == "agent")
 	}
 	return false
 }

@@ -116,7 +116,7 @@ func (e *KubeletRunningError) Error() string {
 	for i, p := range e.PIDs {
 		ids[i] = strconv.Itoa(p)
 	}
-	return fmt.Sprintf("%v (pid %s): stop kubelet first, or force", ErrKubeletRunning, strings.Join(ids, ", "))
+	return fmt.Sprintf("%v (pid %s): stop kubelet first, or force the write (ckpt: --force)", ErrKubeletRunning, strings.Join(ids, ", "))
 }
 
 // Unwrap returns ErrKubeletRunning.
@@ -216,7 +216,9 @@ func Replace(path string, data []byte, verify func([]byte) error, opts Options) 
 	}
 	rep.Backup = backup
 
-	dir, key := filepath.Split(path)
+	// Dir, not Split: a bare file name ("cpu_manager_state", run from inside
+	// kubelet's directory) has the directory ".", not "".
+	dir, key := filepath.Dir(path), filepath.Base(path)
 	st, err := store.NewFileStore(dir, append([]store.Option{store.WithoutDirLock()}, storeOptions...)...)
 	if err != nil {
 		return rep, fmt.Errorf("%w: %s: %w", ErrWrite, path, err)

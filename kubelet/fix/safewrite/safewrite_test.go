@@ -125,6 +125,21 @@ func TestReplaceSucceeds(t *testing.T) {
 	}
 }
 
+// TestReplaceBareFileName: run from inside kubelet's directory with the
+// file's bare name, as the runbook does.
+func TestReplaceBareFileName(t *testing.T) {
+	orig, next := []byte(`{"old":1}`), []byte(`{"new":2}`)
+	path, proc := layout(t, "cpu_manager_state", orig)
+	t.Chdir(filepath.Dir(path))
+	if _, err := Replace("cpu_manager_state", next, nil, Options{ProcRoot: proc, Now: fixedNow}); err != nil {
+		t.Fatalf("Replace with a bare file name: %v", err)
+	}
+	if got := mustRead(t, path); !bytes.Equal(got, next) {
+		t.Errorf("file = %q, want %q", got, next)
+	}
+	assertNoTemp(t, filepath.Dir(path))
+}
+
 func TestReplaceKubeletRunning(t *testing.T) {
 	tests := []struct {
 		reason  string
@@ -138,6 +153,10 @@ func TestReplaceKubeletRunning(t *testing.T) {
 		{reason: "kubelet by command line only (comm unreadable)", procs: [][3]string{{"99", "", "/usr/local/bin/kubelet --v=2"}}, wantErr: ErrKubeletRunning, pids: []int{99}},
 		{reason: "hyperkube kubelet counts", procs: [][3]string{{"5", "hyperkube", "/hyperkube kubelet --v=2"}}, wantErr: ErrKubeletRunning, pids: []int{5}},
 		{reason: "a process merely mentioning kubelet is not kubelet", procs: [][3]string{{"6", "bash", "/bin/bash -c kubelet"}, {"7", "kubelet-wrapper", "/bin/kubelet-wrapper"}}},
+		{reason: "MicroK8s kubelite counts", procs: [][3]string{{"8", "kubelite", "/snap/microk8s/current/kubelite --v=2"}}, wantErr: ErrKubeletRunning, pids: []int{8}},
+		{reason: "k3s server runs kubelet inside", procs: [][3]string{{"9", "k3s-server", "/usr/local/bin/k3s server"}}, wantErr: ErrKubeletRunning, pids: []int{9}},
+		{reason: "k3s agent by command line", procs: [][3]string{{"10", "", "/usr/local/bin/k3s\x00agent"}}, wantErr: ErrKubeletRunning, pids: []int{10}},
+		{reason: "other k3s subcommands are not kubelet", procs: [][3]string{{"11", "k3s", "/usr/local/bin/k3s\x00kubectl"}}},
 		{reason: "non-numeric entries are ignored", procs: [][3]string{{"self", "kubelet", ""}}},
 		{reason: "kubelet running but forced: writes", procs: [][3]string{{"4242", "kubelet", ""}}, force: true},
 	}
