@@ -231,14 +231,20 @@ func encodeFast(s *State) ([]byte, error) {
 		}
 	}
 
-	data := make([]byte, 0, 64+estimate(entries)+estimate1(s.PodEntries)*2+estimateB(s.Baselines))
+	// The entries are written twice, in the data string and in the legacy
+	// block, with the same bytes.
+	var entriesJSON []byte
+	if len(entries) > 0 {
+		entriesJSON = canonjson.AppendStringMap2(make([]byte, 0, estimate(entries)), entries)
+	}
+	data := make([]byte, 0, 64+len(entriesJSON)+estimate1(s.PodEntries)*2+estimateB(s.Baselines))
 	data = append(data, `{"policyName":`...)
 	data = canonjson.AppendString(data, s.PolicyName)
 	data = append(data, `,"defaultCpuSet":`...)
 	data = canonjson.AppendString(data, def)
 	if len(entries) > 0 {
 		data = append(data, `,"entries":`...)
-		data = canonjson.AppendStringMap2(data, entries)
+		data = append(data, entriesJSON...)
 	}
 	if len(s.PodEntries) > 0 {
 		data = append(data, `,"podEntries":{`...)
@@ -296,14 +302,14 @@ func encodeFast(s *State) ([]byte, error) {
 	if legacy.Entries == nil {
 		legacy.Entries = map[string]map[string]string{}
 	}
-	out := make([]byte, 0, len(data)+len(data)/4+estimate(entries)+128)
+	out := make([]byte, 0, canonjson.QuotedLen(data)+len(entriesJSON)+2*len(s.PolicyName)+len(def)+128)
 	out = append(out, `{"policyName":`...)
 	out = canonjson.AppendString(out, s.PolicyName)
 	out = append(out, `,"defaultCpuSet":`...)
 	out = canonjson.AppendString(out, def)
 	if len(entries) > 0 {
 		out = append(out, `,"entries":`...)
-		out = canonjson.AppendStringMap2(out, entries)
+		out = append(out, entriesJSON...)
 	}
 	out = append(out, `,"checksum":`...)
 	out = canonjson.AppendUint(out, uint64(state.SumV4Legacy(legacy)))

@@ -131,6 +131,11 @@ func examineCRC32(data []byte) check.Result {
 	got := crc32.ChecksumIEEE([]byte(f.Data))
 	cs := check.Checksum{Field: "Checksum", Rule: ruleCRC32, Stored: uint64(f.Checksum), Computed: uint64(got),
 		OK: got == f.Checksum}
+	if !cs.OK {
+		// What was hashed: the bytes of the Data string, as the other
+		// formats show their hashed text.
+		cs.HashedText = f.Data
+	}
 	res.Checksums = append(res.Checksums, cs)
 	cd, derr := decodeData(f.Data)
 	if cd != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,6 +197,9 @@ func TestCaseB20CorruptNamesBothChecksums(t *testing.T) {
 	}
 	if r.Content == nil {
 		t.Error("the readable claims of a corrupt file should still be shown")
+	}
+	if cs.HashedText == "" || uint64(crc32.ChecksumIEEE([]byte(cs.HashedText))) != cs.Computed {
+		t.Errorf("the failed checksum should show the hashed bytes (the Data string), got %d bytes", len(cs.HashedText))
 	}
 }
 

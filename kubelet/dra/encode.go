@@ -1,11 +1,9 @@
 package dra
 
 import (
-	"bytes"
 	"hash/crc32"
 	"slices"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/ckptkit/ckpt/kubelet/internal/canonjson"
 )
@@ -26,9 +24,9 @@ func encodeFile(cd *CheckpointData) []byte {
 	bp := innerBufs.Get().(*[]byte)
 	var keys []string
 	inner := appendCheckpointData((*bp)[:0], cd, &keys)
-	out := make([]byte, 0, len(`{"Data":,"Checksum":4294967295}`)+quotedLen(inner))
+	out := make([]byte, 0, len(`{"Data":,"Checksum":4294967295}`)+canonjson.QuotedLen(inner))
 	out = append(out, `{"Data":`...)
-	out = appendQuoted(out, inner)
+	out = canonjson.AppendString(out, inner)
 	out = append(out, `,"Checksum":`...)
 	out = canonjson.AppendUint(out, uint64(crc32.ChecksumIEEE(inner)))
 	out = append(out, '}')
@@ -39,80 +37,6 @@ func encodeFile(cd *CheckpointData) []byte {
 	return out
 }
 
-// quoteClass tells, for each byte, how many bytes Marshal adds when it
-// quotes it: 0 for a byte written as is, 1 for '"' and '\\' (a backslash
-// before), 5 for '<', '>' and '&' (\u003c and so on), and quoteSlow for
-// control characters and non-ASCII bytes, which appendQuoted leaves to
-// canonjson.AppendString.
-var quoteClass = func() (t [256]uint8) {
-	for c := range 256 {
-		switch {
-		case c == '"' || c == '\\':
-			t[c] = 1
-		case c == '<' || c == '>' || c == '&':
-			t[c] = 5
-		case c < 0x20 || c >= utf8.RuneSelf:
-			t[c] = quoteSlow
-		}
-	}
-	return t
-}()
-
-const quoteSlow = 255
-
-// quotedLen returns the length of appendQuoted(nil, s) when s has no byte
-// of class quoteSlow (and a lower bound when it has), from bytes.Count,
-// which is much faster than a loop over the classes.
-func quotedLen(s []byte) int {
-	return len(s) + 2 + bytes.Count(s, []byte{'"'}) + bytes.Count(s, []byte{'\\'}) +
-		5*(bytes.Count(s, []byte{'<'})+bytes.Count(s, []byte{'>'})+bytes.Count(s, []byte{'&'}))
-}
-
-// appendQuoted appends s quoted as Marshal quotes a string, like
-// canonjson.AppendString but faster on the ASCII text of a JSON document
-// (the Data string): it writes into room made beforehand, and leaves any
-// s with a control character or a non-ASCII byte to AppendString.
-func appendQuoted(dst, s []byte) []byte {
-	start := len(dst)
-	n := quotedLen(s)
-	dst = slices.Grow(dst, n)[:start+n]
-	out := dst[start:]
-	out[0] = '"'
-	j := 1
-	for _, c := range s {
-		switch quoteClass[c] {
-		case 0:
-			out[j] = c
-			j++
-		case 1:
-			out[j], out[j+1] = '\\', c
-			j += 2
-		case 5:
-			const hex = "0123456789abcdef"
-			out[j], out[j+1], out[j+2], out[j+3], out[j+4], out[j+5] = '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF]
-			j += 6
-		default:
-			return canonjson.AppendString(dst[:start], s)
-		}
-	}
-	out[j] = '"'
-	return dst
-}
-
-// appendStr appends the string s quoted as Marshal quotes it: as is when
-// no byte needs escaping (every key and value kubelet writes), else
-// through canonjson.AppendString.
-func appendStr(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if quoteClass[s[i]] != 0 {
-			return canonjson.AppendString(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
 // appendCheckpointData appends json.Marshal(cd); keys is scratch for
 // sorting map keys.
 func appendCheckpointData(b []byte, cd *CheckpointData, keys *[]string) []byte {
@@ -120,7 +44,7 @@ func appendCheckpointData(b []byte, cd *CheckpointData, keys *[]string) []byte {
 	comma := false
 	if cd.Kind != "" {
 		b = append(b, `"kind":`...)
-		b = appendStr(b, cd.Kind)
+		b = canonjson.AppendString(b, cd.Kind)
 		comma = true
 	}
 	if cd.APIVersion != "" {
@@ -128,7 +52,7 @@ func appendCheckpointData(b []byte, cd *CheckpointData, keys *[]string) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"apiVersion":`...)
-		b = appendStr(b, cd.APIVersion)
+		b = canonjson.AppendString(b, cd.APIVersion)
 		comma = true
 	}
 	if comma {
@@ -152,11 +76,11 @@ func appendCheckpointData(b []byte, cd *CheckpointData, keys *[]string) []byte {
 
 func appendClaim(b []byte, ci *ClaimInfoState, keys *[]string) []byte {
 	b = append(b, `{"ClaimUID":`...)
-	b = appendStr(b, ci.ClaimUID)
+	b = canonjson.AppendString(b, ci.ClaimUID)
 	b = append(b, `,"ClaimName":`...)
-	b = appendStr(b, ci.ClaimName)
+	b = canonjson.AppendString(b, ci.ClaimName)
 	b = append(b, `,"Namespace":`...)
-	b = appendStr(b, ci.Namespace)
+	b = canonjson.AppendString(b, ci.Namespace)
 	b = append(b, `,"PodUIDs":`...)
 	if ci.PodUIDs == nil {
 		b = append(b, "null"...)
@@ -166,7 +90,7 @@ func appendClaim(b []byte, ci *ClaimInfoState, keys *[]string) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendStr(b, k)
+			b = canonjson.AppendString(b, k)
 			b = append(b, ":{}"...)
 		}
 		b = append(b, '}')
@@ -180,7 +104,7 @@ func appendClaim(b []byte, ci *ClaimInfoState, keys *[]string) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendStr(b, k)
+			b = canonjson.AppendString(b, k)
 			b = append(b, ':')
 			b = appendDriverState(b, ci.DriverState[k])
 		}
@@ -212,14 +136,14 @@ func appendDriverState(b []byte, ds DriverState) []byte {
 
 func appendDevice(b []byte, dev *Device) []byte {
 	b = append(b, `{"PoolName":`...)
-	b = appendStr(b, dev.PoolName)
+	b = canonjson.AppendString(b, dev.PoolName)
 	b = append(b, `,"DeviceName":`...)
-	b = appendStr(b, dev.DeviceName)
+	b = canonjson.AppendString(b, dev.DeviceName)
 	b = append(b, `,"ShareID":`...)
 	if dev.ShareID == nil {
 		b = append(b, "null"...)
 	} else {
-		b = appendStr(b, *dev.ShareID)
+		b = canonjson.AppendString(b, *dev.ShareID)
 	}
 	b = append(b, `,"RequestNames":`...)
 	b = appendStrings(b, dev.RequestNames)
@@ -238,7 +162,7 @@ func appendStrings(b []byte, s []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendStr(b, v)
+		b = canonjson.AppendString(b, v)
 	}
 	return append(b, ']')
 }

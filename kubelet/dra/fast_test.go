@@ -1,6 +1,8 @@
 package dra
 
 import (
+	"github.com/ckptkit/ckpt/kubelet/internal/canonjson"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,7 +92,7 @@ func checkMutatedChecksum(t testing.TB, data []byte) {
 		if bad == sum {
 			continue
 		}
-		mut := fmt.Appendf(appendQuoted([]byte(`{"Data":`), inner), `,"Checksum":%d}`, bad)
+		mut := fmt.Appendf(canonjson.AppendString([]byte(`{"Data":`), inner), `,"Checksum":%d}`, bad)
 		if _, ok := decodeFast(mut); ok {
 			t.Fatalf("fast path accepted checksum %d for a file whose checksum is %d", bad, sum)
 		}
@@ -237,7 +239,7 @@ func FuzzDecodeFast(f *testing.F) {
 		}
 		f.Add(data)
 		if inner, sum, ok := scanEnvelope(data, nil); ok {
-			f.Add(fmt.Appendf(appendQuoted([]byte(`{"Data":`), inner), `,"Checksum":%d}`, sum^1))
+			f.Add(fmt.Appendf(canonjson.AppendString([]byte(`{"Data":`), inner), `,"Checksum":%d}`, sum^1))
 		}
 	}
 	f.Add([]byte(withSum(`{"ClaimInfoStateList":[{"PodUIDs":{},"DriverState":{"d":{"Devices":[],"skipNodeOperations":[]}}}]}`)))

@@ -126,8 +126,12 @@ func FuzzAppendString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := json.Marshal(s)
-		if got := AppendString(nil, s); !bytes.Equal(got, want) {
+		got := AppendString(nil, s)
+		if !bytes.Equal(got, want) {
 			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
+		}
+		if n := QuotedLen(s); n > len(got) || n != len(got) && isPrintableASCII(s) {
+			t.Fatalf("QuotedLen(%q) = %d, AppendString wrote %d", s, n, len(got))
 		}
 	})
 }
@@ -219,6 +223,48 @@ func TestSkip(t *testing.T) {
 		r.Skip()
 		if got := r.End(); got != tc.ok {
 			t.Errorf("%s: Skip(%s) ok = %v, want %v", tc.reason, tc.in, got, tc.ok)
+		}
+	}
+}
+
+// BenchmarkAppendString quotes a JSON document, as the encoders do for
+// their data strings.
+func BenchmarkAppendString(b *testing.B) {
+	m := map[string]map[string]string{}
+	for i := range 200 {
+		m[strings.Repeat("p", 30)+string(rune('a'+i%26))+string(rune('a'+i/26))] = map[string]string{"app": "0-3,7", "sidecar": "12"}
+	}
+	doc, _ := json.Marshal(m)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	var dst []byte
+	for b.Loop() {
+		dst = AppendString(dst[:0], doc)
+	}
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAppendStringMap2MatchesMarshal(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		in     map[string]map[string]string
+	}{
+		{"empty", map[string]map[string]string{}},
+		{"a nil inner map is null", map[string]map[string]string{"a": nil}},
+		{"keys sorted at both levels, values escaped", map[string]map[string]string{
+			"b": {"z": "1", "a": `<"\>`}, "a": {"é": "\u2028", "x\xff": "y"}, "c": {}}},
+	} {
+		want, _ := json.Marshal(tc.in)
+		if got := AppendStringMap2(nil, tc.in); !bytes.Equal(got, want) {
+			t.Errorf("%s: got %s, want %s", tc.reason, got, want)
 		}
 	}
 }
