@@ -138,6 +138,13 @@ func examineCRC32(data []byte) check.Result {
 	}
 	res.Checksums = append(res.Checksums, cs)
 	cd, derr := decodeData(f.Data)
+	if f.Data == "" {
+		// Not a file emptied by a crash (that fails above): the document
+		// has no Data, or Data is null or "", as in a file holding only
+		// "null" or "{}". Kubelet's crc32 of nothing is 0 and matches; the
+		// decode of the empty Data then fails.
+		derr = check.ContentError(what, "the Data string is empty: the document has no Data member (or it is null or \"\"), which kubelet cannot decode")
+	}
 	if cd != nil {
 		c := contentCRC32(cd)
 		res.Content, res.Tables = c, tables(c)

@@ -221,8 +221,10 @@ func TestExamineEdgeCases(t *testing.T) {
 		note    string
 	}{
 		{reason: "empty current checkpoint", data: emptyCurrent(t), verdict: check.Valid, format: FormatCRC32},
-		{reason: "empty Data string with crc 0 passes the crc but has no data", data: `{"Data":"","Checksum":0}`,
-			verdict: check.Invalid, format: FormatCRC32, problem: check.ProblemEmpty},
+		{reason: "empty Data string with crc 0 passes the crc but has no data (content, not a crash-emptied file)", data: `{"Data":"","Checksum":0}`,
+			verdict: check.Invalid, format: FormatCRC32, problem: check.ProblemContent},
+		{reason: "a document that is only null reads as no Data (content, not empty)", data: `null`,
+			verdict: check.Invalid, format: FormatCRC32, problem: check.ProblemContent},
 		{reason: "Data string that is not JSON", data: `{"Data":"x","Checksum":2363233923}`,
 			verdict: check.Invalid, format: FormatCRC32, problem: check.ProblemSyntax},
 		{reason: "checksum wider than uint32", data: `{"Data":"{}","Checksum":4294967296}`,
