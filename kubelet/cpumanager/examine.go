@@ -384,6 +384,12 @@ func (e *examiner) finish(c *Content, format string, failed []error) {
 		if cpuErr != nil {
 			e.res.Notes = append(e.res.Notes, "also: "+cpuErr.Error())
 		}
+	case cpuErr != nil && errors.Is(cpuErr, cpuset.ErrLimit):
+		// Kubelet has no limit: it would try to allocate every id. Say
+		// that the refusal is ckpt's, not kubelet's.
+		e.res.Verdict = check.Invalid
+		e.res.Err = fmt.Errorf("cpu manager %s: checksums hold, but a cpuset is beyond what ckpt reads "+
+			"(kubelet would try to allocate every CPU id in it): %w", strings.ToUpper(format), cpuErr)
 	case cpuErr != nil:
 		e.res.Verdict = check.Invalid
 		e.res.Err = fmt.Errorf("cpu manager %s: checksums hold, but kubelet refuses to restore the state: %w",

@@ -43,6 +43,10 @@ var (
 	// ErrRange marks a range whose start exceeds its end, or an id above
 	// MaxCPU.
 	ErrRange = errors.New("invalid cpuset range")
+	// ErrLimit marks a list beyond what ckpt accepts (an id above MaxCPU,
+	// or more than maxWork ids) although kubelet, which has no limit,
+	// would parse it. It comes with ErrRange.
+	ErrLimit = errors.New("beyond ckpt's cpuset limit")
 )
 
 // ParseError reports why a cpuset list could not be parsed.
@@ -107,12 +111,12 @@ func Parse(s string) (CPUSet, error) {
 		}
 		if start < 0 || end > MaxCPU {
 			return New(), &ParseError{Input: s, Part: part,
-				Err: fmt.Errorf("%w: ckpt accepts CPU ids 0-%d only (kubelet sets no limit, but would allocate every id of the range)", ErrRange, MaxCPU)}
+				Err: fmt.Errorf("%w: %w: ckpt accepts CPU ids 0-%d only (kubelet sets no limit, but would allocate every id of the range)", ErrRange, ErrLimit, MaxCPU)}
 		}
 		work += end - start + 1
 		if work > maxWork {
 			return New(), &ParseError{Input: s, Part: part,
-				Err: fmt.Errorf("%w: more than %d ids in ranges", ErrRange, maxWork)}
+				Err: fmt.Errorf("%w: %w: more than %d ids in ranges", ErrRange, ErrLimit, maxWork)}
 		}
 		for c := start; c <= end; c++ {
 			out.elems[c] = struct{}{}

@@ -77,8 +77,14 @@ func TestParseBoundsWork(t *testing.T) {
 	for range 20 {
 		in += ",0-65535"
 	}
-	if _, err := Parse(in); !errors.Is(err, ErrRange) {
-		t.Errorf("err = %v, want ErrRange for more than %d ids", err, maxWork)
+	if _, err := Parse(in); !errors.Is(err, ErrRange) || !errors.Is(err, ErrLimit) {
+		t.Errorf("err = %v, want ErrRange and ErrLimit for more than %d ids", err, maxWork)
+	}
+	if _, err := Parse("0-99999999"); !errors.Is(err, ErrLimit) {
+		t.Errorf("err = %v, want ErrLimit for an id above MaxCPU", err)
+	}
+	if _, err := Parse("5-3"); !errors.Is(err, ErrRange) || errors.Is(err, ErrLimit) {
+		t.Errorf("err = %v, want ErrRange alone for a reversed range (kubelet refuses it too)", err)
 	}
 }
 
