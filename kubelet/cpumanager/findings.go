@@ -129,10 +129,12 @@ func podHasContainerOn(hs []holder, podLevel int, cpu int) bool {
 // mentions that are in neither the default set nor any assignment: CPUs a
 // crash between two writes can leave behind (leaked).
 func gapNote(def cpuset.CPUSet, hs []holder, defName string) string {
-	all := def
+	var b cpuset.Builder
+	b.AddSet(def)
 	for _, h := range hs {
-		all = all.Union(h.set)
+		b.AddSet(h.set)
 	}
+	all := b.Set()
 	if all.IsEmpty() {
 		return ""
 	}

@@ -68,6 +68,15 @@ type Checkpoint struct {
 // one: use Examine for it), and the decoded checkpoint together with an
 // error wrapping check.ErrCorrupt when the checksum does not match.
 func Decode(data []byte) (*Checkpoint, error) {
+	if cp, ok := decodeFast(data); ok {
+		return cp, nil
+	}
+	return decodeSlow(data)
+}
+
+// decodeSlow is Decode through encoding/json, for every file decodeFast
+// declines (fast.go): the reference it is held to.
+func decodeSlow(data []byte) (*Checkpoint, error) {
 	d := checkpoint.NewEmpty()
 	if err := check.DecodeJSON(what, data, d); err != nil {
 		return nil, err
@@ -85,14 +94,13 @@ func Decode(data []byte) (*Checkpoint, error) {
 // Encode returns the bytes kubelet v1.37.2 writes for cp: compact JSON, Go
 // field names as keys, no trailing newline, with the checksum computed as
 // kubelet's MarshalCheckpoint does.
+//
+// It writes the JSON by hand (encodeFast in fast.go), byte-identical with
+// json.Marshal of kubelet's types, which cannot fail for them; the error
+// is kept for the API.
 func Encode(cp Checkpoint) ([]byte, error) {
-	d := checkpoint.New(cp.PodDeviceEntries, cp.RegisteredDevices)
-	d.Checksum = d.Computed()
-	out, err := json.Marshal(*d)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	return out, nil
+	sum := checkpoint.New(cp.PodDeviceEntries, cp.RegisteredDevices).Computed()
+	return encodeFast(&cp, uint64(sum)), nil
 }
 
 // Sniff reports whether data looks like a device manager checkpoint: a JSON

@@ -89,10 +89,11 @@ func (d *doctor) cpu(f kubelet.File, c *cpumanager.Content) []string {
 	if err != nil {
 		return phrases
 	}
-	held := cpuset.New()
+	var hb cpuset.Builder
 	for _, h := range hs {
-		held = held.Union(h.set)
+		hb.AddSet(h.set)
 	}
+	held := hb.Set()
 	if def.IsEmpty() && held.IsEmpty() {
 		return phrases // a fresh static file: kubelet fills the default set itself
 	}

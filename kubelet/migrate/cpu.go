@@ -180,16 +180,17 @@ func dropPodEntries(s *cpumanager.State) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: default set: %w", ErrSourceUnreadable, err)
 	}
-	held := cpuset.New()
+	var hb cpuset.Builder
 	for _, ctrs := range s.Entries {
 		for _, set := range ctrs {
 			cs, err := cpuset.Parse(set)
 			if err != nil {
 				return "", fmt.Errorf("%w: %w", ErrSourceUnreadable, err)
 			}
-			held = held.Union(cs)
+			hb.AddSet(cs)
 		}
 	}
+	held := hb.Set()
 	freed := cpuset.New()
 	for _, set := range s.PodEntries {
 		cs, err := cpuset.Parse(set)

@@ -104,10 +104,12 @@ func NewCPUGrid(c *cpumanager.Content, m *machine.Machine) (*CPUGrid, error) {
 		hs = append(hs, holder{"container " + id, s})
 	}
 
-	all := def
+	var ab cpuset.Builder
+	ab.AddSet(def)
 	for _, h := range hs {
-		all = all.Union(h.set)
+		ab.AddSet(h.set)
 	}
+	all := ab.Set()
 	var online cpuset.CPUSet
 	knowOnline := m.KnowsCPUs()
 	if knowOnline {
@@ -146,35 +148,42 @@ func NewCPUGrid(c *cpumanager.Content, m *machine.Machine) (*CPUGrid, error) {
 	for i, h := range hs {
 		g.Legend = append(g.Legend, Owner{Mark: letter(i), Name: h.name, CPUs: h.set.String()})
 	}
-	conflicts, leaked, offline := cpuset.New(), cpuset.New(), cpuset.New()
+	// Who holds each CPU, indexed once (a file may hold thousands of
+	// assignments).
+	ownersOf := map[int][]int{}
+	for i, h := range hs {
+		for _, id := range h.set.List() {
+			ownersOf[id] = append(ownersOf[id], i)
+		}
+	}
+	var conflictB, leakedB, offlineB cpuset.Builder
 	for _, id := range all.List() {
 		cpu := CPU{ID: id, Socket: -1, Core: -1, Thread: -1, Owners: []string{}}
 		if def.Contains(id) {
 			cpu.Owners = append(cpu.Owners, "default set")
 			cpu.Mark = MarkDefault
 		}
-		for i, h := range hs {
-			if h.set.Contains(id) {
-				cpu.Owners = append(cpu.Owners, h.name)
-				cpu.Mark = letter(i)
-			}
+		for _, i := range ownersOf[id] {
+			cpu.Owners = append(cpu.Owners, hs[i].name)
+			cpu.Mark = letter(i)
 		}
 		switch {
 		case len(cpu.Owners) > 1:
 			cpu.Mark = MarkConflict
-			conflicts = conflicts.Union(cpuset.New(id))
+			conflictB.Add(id)
 		case knowOnline && !online.Contains(id):
 			cpu.Mark = MarkOffline
-			offline = offline.Union(cpuset.New(id))
+			offlineB.Add(id)
 		case len(cpu.Owners) == 0:
 			cpu.Mark = MarkLeaked
-			leaked = leaked.Union(cpuset.New(id))
+			leakedB.Add(id)
 		}
 		g.CPUs = append(g.CPUs, cpu)
 	}
 	if topo {
 		placeTopology(g, m)
 	}
+	conflicts, leaked, offline := conflictB.Set(), leakedB.Set(), offlineB.Set()
 	if !conflicts.IsEmpty() {
 		g.Legend = append(g.Legend, Owner{Mark: MarkConflict, Name: "held twice (double-assigned)", CPUs: conflicts.String()})
 	}

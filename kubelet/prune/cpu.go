@@ -107,15 +107,15 @@ func planCPU(res *Result, data []byte, opts Options) error {
 // heldCPUs returns the union of every exclusive assignment left in s, and
 // for each CPU who holds it.
 func heldCPUs(s *cpumanager.State) (cpuset.CPUSet, map[int][]string, error) {
-	held := cpuset.New()
+	var hb cpuset.Builder
 	holders := map[int][]string{}
 	for _, pod := range slices.Sorted(maps.Keys(s.Entries)) {
 		for _, ctr := range slices.Sorted(maps.Keys(s.Entries[pod])) {
 			set, err := cpuset.Parse(s.Entries[pod][ctr])
 			if err != nil {
-				return held, nil, err
+				return hb.Set(), nil, err
 			}
-			held = held.Union(set)
+			hb.AddSet(set)
 			for _, c := range set.List() {
 				holders[c] = append(holders[c], pod+"/"+ctr)
 			}
@@ -124,16 +124,16 @@ func heldCPUs(s *cpumanager.State) (cpuset.CPUSet, map[int][]string, error) {
 	for _, pod := range slices.Sorted(maps.Keys(s.PodEntries)) {
 		set, err := cpuset.Parse(s.PodEntries[pod])
 		if err != nil {
-			return held, nil, err
+			return hb.Set(), nil, err
 		}
-		held = held.Union(set)
+		hb.AddSet(set)
 		for _, c := range set.List() {
 			if !slices.ContainsFunc(holders[c], func(h string) bool { return len(h) > len(pod) && h[:len(pod)+1] == pod+"/" }) {
 				holders[c] = append(holders[c], pod+" (pod-level)")
 			}
 		}
 	}
-	return held, holders, nil
+	return hb.Set(), holders, nil
 }
 
 // reconcileCPUs applies kubelet's static-policy invariants against the

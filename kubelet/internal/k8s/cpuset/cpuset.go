@@ -170,7 +170,14 @@ func (s CPUSet) Equals(o CPUSet) bool {
 
 // Union returns the CPUs in s or in any of others.
 func (s CPUSet) Union(others ...CPUSet) CPUSet {
-	out := New(s.List()...)
+	n := len(s.elems)
+	for _, o := range others {
+		n = max(n, len(o.elems))
+	}
+	out := CPUSet{elems: make(map[int]struct{}, n)}
+	for c := range s.elems {
+		out.elems[c] = struct{}{}
+	}
 	for _, o := range others {
 		for c := range o.elems {
 			out.elems[c] = struct{}{}
@@ -273,4 +280,42 @@ func canonNumber(s string) (v, n int) {
 		return 0, 0
 	}
 	return v, n
+}
+
+// Builder accumulates CPUs into a set. Folding Union over many sets
+// copies the growing set at every step (quadratic in a file of thousands
+// of assignments); a Builder adds in place. The zero value is ready to
+// use; a Builder must not be copied after first use.
+type Builder struct {
+	elems map[int]struct{}
+}
+
+// Add adds cpus.
+func (b *Builder) Add(cpus ...int) {
+	if b.elems == nil {
+		b.elems = make(map[int]struct{}, len(cpus))
+	}
+	for _, c := range cpus {
+		b.elems[c] = struct{}{}
+	}
+}
+
+// AddSet adds every CPU of s.
+func (b *Builder) AddSet(s CPUSet) {
+	if b.elems == nil {
+		b.elems = make(map[int]struct{}, len(s.elems))
+	}
+	for c := range s.elems {
+		b.elems[c] = struct{}{}
+	}
+}
+
+// Set returns the CPUs added so far as a CPUSet (a copy: the Builder may
+// go on).
+func (b *Builder) Set() CPUSet {
+	out := CPUSet{elems: make(map[int]struct{}, len(b.elems))}
+	for c := range b.elems {
+		out.elems[c] = struct{}{}
+	}
+	return out
 }
