@@ -66,7 +66,10 @@ func planDRA(p *Plan, res check.Result, opts Options) ([]string, error) {
 			if len(d.Devices) == 0 && len(d.CDIDeviceIDs) > 0 {
 				// Legacy claims record CDI devices per driver, not devices:
 				// keep them on one device whose pool and name are unknown.
-				ds.Devices = append(ds.Devices, dra.Device{CDIDeviceIDs: d.CDIDeviceIDs})
+				// RequestNames [] rather than null: the current format read back
+				// lists it as [] (see dra.Content), so a second migration of
+				// the result finds nothing to change.
+				ds.Devices = append(ds.Devices, dra.Device{RequestNames: []string{}, CDIDeviceIDs: d.CDIDeviceIDs})
 				dropped = append(dropped, fmt.Sprintf("claim %s/%s driver %s: pool and device names (the legacy format "+
 					"records none; the CDI devices %v are kept on one unnamed device)", cl.Namespace, cl.Name, d.Driver, d.CDIDeviceIDs))
 			}

@@ -155,6 +155,13 @@ func TestPrepare(t *testing.T) {
 			if tt.contains != "" && !strings.Contains(string(p.Data), tt.contains) {
 				t.Errorf("new file lacks %s:\n%s", tt.contains, p.Data)
 			}
+			// Migrating the result again for the same target changes
+			// nothing: a second run must not find work to do.
+			if again, err := Prepare(path, p.Data, tt.opts(t)); err != nil {
+				t.Errorf("migrating the result again: %v", err)
+			} else if string(again.Data) != string(p.Data) {
+				t.Errorf("migrating the result again changes it:\nfirst  %s\nsecond %s", p.Data, again.Data)
+			}
 		})
 	}
 }
