@@ -5,6 +5,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,22 +40,53 @@ func main() {
 
 // run executes the command line args and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	out := &countingWriter{w: stdout}
+	root := newRootCmd(out, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
+	code, msg := exitUsage, err // flag and argument errors from cobra
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "ckpt:", ee.err)
-		}
-		return ee.code
+		code, msg = ee.code, ee.err
 	}
-	// Flag and argument errors from cobra.
-	fmt.Fprintln(stderr, "ckpt:", err)
-	return exitUsage
+	if msg == nil {
+		return code
+	}
+	fmt.Fprintln(stderr, "ckpt:", msg)
+	if out.n == 0 && wantsJSON(cmd) {
+		// Automation reading -o json gets a document even when the
+		// command refused or failed before printing its report.
+		line, _ := json.Marshal(struct {
+			Error      string `json:"error"`
+			ExitStatus int    `json:"exitStatus"`
+		}{msg.Error(), code})
+		fmt.Fprintf(stdout, "%s\n", line)
+	}
+	return code
+}
+
+// wantsJSON reports whether cmd ran with -o json.
+func wantsJSON(cmd *cobra.Command) bool {
+	if cmd == nil {
+		return false
+	}
+	f := cmd.Flags().Lookup("output")
+	return f != nil && f.Value.String() == "json"
+}
+
+// countingWriter counts what a command writes to standard output.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -134,3 +134,43 @@ func TestLs(t *testing.T) {
 		t.Errorf("rows lack names or verdicts:\n%s", out)
 	}
 }
+
+// TestJSONOutputOnRefusal: with -o json, a command that refuses or fails
+// before printing its report still prints one JSON document, with the
+// error and the exit status.
+func TestJSONOutputOnRefusal(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		reason string
+		args   []string
+		code   int
+	}{
+		{"migrate of a V1 file without --containers", []string{"migrate", "../../testdata/cases/B02-cpu-v1-legacy-checksum-typename/cpu_manager_state", "--to-kubelet", "1.37", "-o", "json"}, exitUsage},
+		{"inspect of a missing file", []string{"inspect", "-o", "json", filepath.Join(dir, "cpu_manager_state")}, exitUsage},
+		{"repair of an empty file", []string{"repair", "-o", "json", writeFile(t, dir, "memory_manager_state", "")}, 0},
+	} {
+		out, _, code := ckpt(t, tc.args...)
+		if tc.code != 0 && code != tc.code {
+			t.Errorf("%s: exit %d, want %d", tc.reason, code, tc.code)
+		}
+		if code == 0 {
+			continue
+		}
+		var doc struct {
+			Error      string `json:"error"`
+			ExitStatus int    `json:"exitStatus"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Error == "" || doc.ExitStatus != code {
+			t.Errorf("%s: stdout %q is not a JSON error document (%v)", tc.reason, out, err)
+		}
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
