@@ -22,6 +22,10 @@ package devicemanager
 // the AllocResp slices (disjoint, capacity-limited sub-slices, so that a
 // caller writing or appending to one cannot reach another or a string), one
 // []string holds every device ID list, one []PodDevicesEntry every entry.
+// The second pass reads RegisteredDevices first, and an entry's device ID
+// (kubelet allocates from the registered devices) shares the registered
+// string with the same bytes, found by binary search; the few that match
+// none are copied into a second buffer at the end.
 //
 // encodeFast writes the bytes json.Marshal writes for the same value, by
 // hand, into one buffer sized beforehand.
@@ -31,6 +35,7 @@ import (
 	"encoding/base64"
 	"slices"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/ckptkit/ckpt/kubelet/devicemanager/internal/checkpoint"
@@ -43,16 +48,26 @@ type fastDecoder struct {
 	fill bool // false: the counting pass; true: the filling pass
 
 	// Counted by the first pass; the second pass fills memory of these
-	// sizes and fails if it would need more.
-	nEntries, nIDs, nResources, nBytes int
+	// sizes and fails if it would need more. nBytes counts every string
+	// and AllocResp byte except the device IDs of entries.
+	nEntries, nRegIDs, nEntryIDs, nResources, nBytes int
+	// Where RegisteredDevices lies, which the second pass reads first.
+	regStart, regEnd int
 
-	// The second pass's memory and how much of it is used.
+	// The second pass's memory and how much of it is used. ids holds the
+	// registered device IDs, then those of the entries.
 	buf     []byte
 	bufUsed int
 	ids     []string
 	idsUsed int
 	entries []PodDevicesEntry
 	devices map[string][]string
+	// byID lists the registered IDs (indices into ids) in ascending order,
+	// to find the string an entry's device ID can share; pending counts
+	// the bytes of the entries' IDs that share none, which still point into
+	// the input.
+	byID    []int32
+	pending int
 
 	// The previous entry's ContainerName and ResourceName, as read and as
 	// stored, so that repeated names share one string (both passes make
@@ -72,18 +87,65 @@ func decodeFast(data []byte) (*Checkpoint, bool) {
 		return nil, false
 	}
 	d.buf = make([]byte, d.nBytes)
-	d.ids = make([]string, d.nIDs)
+	d.ids = make([]string, d.nRegIDs+d.nEntryIDs)
 	d.entries = make([]PodDevicesEntry, d.nEntries)
 	d.devices = make(map[string][]string, d.nResources)
-	d.r, d.fill = canonjson.NewReader(data), true
+	d.fill = true
+
+	// The registered devices first, so that the entries' device IDs, which
+	// kubelet allocates from them, can share their strings.
+	d.r = canonjson.NewReader(data[d.regStart:d.regEnd])
+	d.registered()
+	if !d.r.End() || d.idsUsed != d.nRegIDs {
+		return nil, false
+	}
+	if d.nRegIDs > 0 {
+		d.byID = make([]int32, d.nRegIDs)
+		for i := range d.byID {
+			d.byID[i] = int32(i)
+		}
+		slices.SortFunc(d.byID, func(a, b int32) int { return strings.Compare(d.ids[a], d.ids[b]) })
+	}
+
+	d.r = canonjson.NewReader(data)
 	d.prevCtr, d.prevRes = nil, nil
 	if !d.document() || d.bufUsed != len(d.buf) || d.idsUsed != len(d.ids) {
 		return nil, false
 	}
+	d.ownEntryIDs()
 	if uint64(checkpoint.New(d.entries, d.devices).Computed()) != d.stored {
 		return nil, false
 	}
 	return &Checkpoint{PodDeviceEntries: d.entries, RegisteredDevices: d.devices}, true
+}
+
+// ownEntryIDs copies the entries' device IDs that share no registered
+// string (they point into the input) into one buffer of their own.
+func (d *fastDecoder) ownEntryIDs() {
+	if d.pending == 0 {
+		return
+	}
+	own := make([]byte, d.pending)
+	used := 0
+	for i := d.nRegIDs; i < len(d.ids); i++ {
+		s := d.ids[i]
+		if len(s) == 0 || d.inBuf(s) {
+			continue
+		}
+		n := copy(own[used:], s)
+		// own[used:used+n] is written once, here.
+		d.ids[i] = unsafe.String(&own[used], n)
+		used += n
+	}
+}
+
+// inBuf reports whether s lies in d.buf.
+func (d *fastDecoder) inBuf(s string) bool {
+	if len(d.buf) == 0 {
+		return false
+	}
+	off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(&d.buf[0]))
+	return off < uintptr(len(d.buf))
 }
 
 // document reads {"Data":{...},"Checksum":N}, both members required.
@@ -146,7 +208,13 @@ func (d *fastDecoder) data() {
 			}
 		case "RegisteredDevices":
 			bit = 2
+			if d.fill {
+				r.Skip() // read first, from its span
+				break
+			}
+			d.regStart = r.Offset()
 			d.registered()
+			d.regEnd = r.Offset()
 		default:
 			r.Fail()
 		}
@@ -213,7 +281,7 @@ func (d *fastDecoder) numaDevices() DevicesPerNUMA {
 				return
 			}
 		}
-		ids := d.list()
+		ids := d.list(true)
 		if d.fill {
 			m[node] = ids
 		}
@@ -222,31 +290,50 @@ func (d *fastDecoder) numaDevices() DevicesPerNUMA {
 }
 
 // list reads an array of strings ([] as an empty, non-nil slice, as
-// encoding/json reads it; null fails) into d.ids.
-func (d *fastDecoder) list() []string {
+// encoding/json reads it; null fails) into d.ids: an entry's device IDs
+// (shared with the registered ones where they can be) or registered ones.
+func (d *fastDecoder) list(entry bool) []string {
 	r := d.r
 	start := d.idsUsed
 	r.Array(func() {
 		b := r.StringBytes()
-		if !d.fill {
-			d.nIDs++
+		switch {
+		case !d.fill && entry:
+			d.nEntryIDs++
+		case !d.fill:
+			d.nRegIDs++
 			d.nBytes += len(b)
-			return
-		}
-		if d.idsUsed >= len(d.ids) {
+		case d.idsUsed >= len(d.ids):
 			r.Fail()
-			return
+		case entry:
+			d.ids[d.idsUsed] = d.deviceID(b)
+			d.idsUsed++
+		default:
+			d.ids[d.idsUsed] = d.str(b)
+			d.idsUsed++
 		}
-		d.ids[d.idsUsed] = d.str(b)
-		d.idsUsed++
 	})
 	if !d.fill || !r.Ok() {
 		return nil
 	}
-	if d.ids == nil {
-		return []string{}
-	}
 	return d.ids[start:d.idsUsed:d.idsUsed]
+}
+
+// deviceID returns an entry's device ID b: the registered string with the
+// same bytes, or else a string over b itself (the input, or the reader's
+// copy of an escaped string), which ownEntryIDs later copies.
+func (d *fastDecoder) deviceID(b []byte) string {
+	if len(b) == 0 || !d.r.Ok() {
+		return ""
+	}
+	i, found := slices.BinarySearchFunc(d.byID, b, func(id int32, b []byte) int {
+		return strings.Compare(d.ids[id], unsafe.String(&b[0], len(b)))
+	})
+	if found {
+		return d.ids[d.byID[i]]
+	}
+	d.pending += len(b)
+	return unsafe.String(&b[0], len(b))
 }
 
 // registered reads RegisteredDevices.
@@ -259,15 +346,8 @@ func (d *fastDecoder) registered() {
 			r.Fail()
 			return
 		}
-		// A resource name is often the last entry's ResourceName.
-		var name string
-		// Both passes decide alike, from the same bytes.
-		if d.prevRes != nil && bytes.Equal(key, d.prevRes) {
-			name = d.prevResS
-		} else {
-			name = d.str(key)
-		}
-		ids := d.list()
+		name := d.str(key)
+		ids := d.list(false)
 		if d.fill {
 			d.devices[name] = ids
 		}
@@ -288,14 +368,21 @@ func (d *fastDecoder) allocResp() []byte {
 	if !r.Ok() {
 		return nil
 	}
-	n, ok := decodedLen(b)
-	if !ok {
-		r.Fail()
-		return nil
-	}
 	if !d.fill {
+		// Checked once, here; the filling pass reads the same bytes.
+		n, ok := decodedLen(b)
+		if !ok {
+			r.Fail()
+		}
 		d.nBytes += n
 		return nil
+	}
+	n := len(b) / 4 * 3
+	if len(b) > 0 && b[len(b)-1] == '=' {
+		n--
+		if b[len(b)-2] == '=' {
+			n--
+		}
 	}
 	dst := d.take(n)
 	if dst == nil {
@@ -321,13 +408,24 @@ func decodedLen(b []byte) (int, bool) {
 			pad++
 		}
 	}
+	bad := uint8(0)
 	for _, c := range b[:len(b)-pad] {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return 0, false
-		}
+		bad |= notBase64[c]
 	}
-	return len(b)/4*3 - pad, true
+	return len(b)/4*3 - pad, bad == 0
 }
+
+// notBase64 is 1 for the bytes outside the standard base64 alphabet.
+var notBase64 = func() (t [256]uint8) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range t {
+		t[i] = 1
+	}
+	for i := range len(alphabet) {
+		t[alphabet[i]] = 0
+	}
+	return t
+}()
 
 // take returns the next n bytes of d.buf, capacity-limited (non-nil even
 // when n is 0, as encoding/json makes an empty []byte), or fails.
@@ -533,7 +631,7 @@ func encodedLen(cp *Checkpoint, scratch *[8]int64) int {
 	for i := range cp.PodDeviceEntries {
 		e := &cp.PodDeviceEntries[i]
 		n += len(entryPodUID) + len(entryContainer) + len(entryResource) + len(entryDevices) + len(entryAllocResp) + 3 +
-			canonjson.QuotedLen(e.PodUID) + canonjson.QuotedLen(e.ContainerName) + canonjson.QuotedLen(e.ResourceName)
+			quotedLen(e.PodUID) + quotedLen(e.ContainerName) + quotedLen(e.ResourceName)
 		if e.AllocResp == nil {
 			n += len("null")
 		} else {
@@ -548,7 +646,7 @@ func encodedLen(cp *Checkpoint, scratch *[8]int64) int {
 		}
 	}
 	for name, ids := range cp.RegisteredDevices {
-		n += 2 + canonjson.QuotedLen(name) + listLen(ids)
+		n += 2 + quotedLen(name) + listLen(ids)
 	}
 	return n
 }
@@ -559,7 +657,35 @@ func listLen(ids []string) int {
 		n = len("null")
 	}
 	for _, id := range ids {
-		n += 1 + canonjson.QuotedLen(id)
+		n += 1 + quotedLen(id)
 	}
 	return n
 }
+
+// quotedLen returns the length canonjson.AppendString writes for s when s
+// is ASCII (a lower bound otherwise): one table look-up a byte, cheaper
+// than canonjson.QuotedLen's five counts for the short strings of this
+// format.
+func quotedLen(s string) int {
+	n := len(s) + 2
+	for i := 0; i < len(s); i++ {
+		n += int(escapeExtra[s[i]])
+	}
+	return n
+}
+
+// escapeExtra is what Marshal's escape of each ASCII byte adds to its
+// length: 1 for \" \\ \b \f \n \r \t, 5 for \u00XX (other control
+// bytes and the HTML characters < > &), 0 otherwise.
+var escapeExtra = func() (t [256]uint8) {
+	for c := range 0x20 {
+		t[c] = 5
+	}
+	for _, c := range "\"\\\b\f\n\r\t" {
+		t[c] = 1
+	}
+	for _, c := range "<>&" {
+		t[c] = 5
+	}
+	return t
+}()
