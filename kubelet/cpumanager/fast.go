@@ -209,8 +209,8 @@ func encodeFast(s *State) ([]byte, error) {
 	same := true
 	for pod, ctrs := range s.Entries {
 		if ctrs == nil {
-			same = false
-			break
+			same = false // written as {}, as the reflecting encoder does
+			continue
 		}
 		for ctr, set := range ctrs {
 			if _, err := canonicalSet(set, func() string { return containerWhere(ctr, pod) }); err != nil {
@@ -225,7 +225,11 @@ func encodeFast(s *State) ([]byte, error) {
 		for pod, ctrs := range s.Entries {
 			m := make(map[string]string, len(ctrs))
 			for ctr, set := range ctrs {
-				m[ctr], _ = canonical(set, "") // checked above
+				c, err := canonicalSet(set, func() string { return containerWhere(ctr, pod) })
+				if err != nil {
+					return nil, err // checked above; kept so that no error is ever dropped
+				}
+				m[ctr] = c
 			}
 			entries[pod] = m
 		}

@@ -2,6 +2,7 @@ package cpumanager
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -199,6 +200,18 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { checkFastAgrees(t, "fuzz input", data) })
 }
 
+// TestEncodeFastChecksEveryPod: a nil container map in one pod must not
+// stop the cpuset check of the others (map order is random: try often).
+func TestEncodeFastChecksEveryPod(t *testing.T) {
+	s := &State{PolicyName: "static", DefaultCPUSet: "0", Entries: map[string]map[string]string{
+		"a": nil, "b": {"c": "x"}, "d": nil, "e": {"c": "65536"}}}
+	for range 200 {
+		if _, err := Encode(s); !errors.Is(err, ErrCPUSet) {
+			t.Fatalf("Encode of unparsable cpusets after a nil container map: err %v, want ErrCPUSet", err)
+		}
+	}
+}
+
 // FuzzEncodeFast holds encodeFast to the reflection-based encoder on
 // states with arbitrary strings (escapes, invalid UTF-8, bad cpusets).
 func FuzzEncodeFast(f *testing.F) {
@@ -207,7 +220,7 @@ func FuzzEncodeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, policy, def, pod, ctr, set, podSet, baseline string) {
 		s := &State{
 			PolicyName: policy, DefaultCPUSet: def,
-			Entries:    map[string]map[string]string{pod: {ctr: set}, pod + "x": {}},
+			Entries:    map[string]map[string]string{pod: {ctr: set}, pod + "x": {}, pod + "y": nil, "0" + pod: {ctr: "0"}},
 			PodEntries: map[string]string{pod: podSet},
 			Baselines:  map[string]map[string]string{pod: {ctr: baseline}},
 		}

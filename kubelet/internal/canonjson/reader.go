@@ -2,10 +2,12 @@
 // produces, without reflection, for the hot paths of the format packages
 // (Decode and Encode of the current kubelet formats).
 //
-// The Reader is deliberately narrow: it accepts only the canonical subset of
-// JSON that Marshal writes for the shapes kubelet uses (objects, strings,
-// unsigned and signed integers, booleans) and refuses everything else, a
-// null, a float, a key that needs unescaping, invalid UTF-8, by failing.
+// The Reader is deliberately narrow: it accepts the JSON that Marshal
+// writes for the shapes kubelet uses (objects, strings, unsigned and signed
+// integers, booleans), with the variants encoding/json reads the same way
+// (white space, escapes in values), and refuses everything else, a float, a
+// key that needs unescaping, invalid UTF-8, by failing (null only where a
+// caller asks for it, with IsNull).
 // A caller then falls back to its full encoding/json path, which gives the
 // exact encoding/json semantics (case-insensitive keys, null, replacement
 // of invalid UTF-8) and the detailed error. So a fast decode never accepts
