@@ -1,58 +1,19 @@
 package allocation_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ckptkit/ckpt/kubelet/allocation"
+	"github.com/ckptkit/ckpt/kubelet/internal/codecbench"
 )
 
-// The hot paths of this package on the realistic file of
-// testdata/kubelet-generated, for benchstat: go test -bench . -count 10.
-// They measure, they do not judge: the targets live in interop's
-// side-by-side run (scripts/bench-interop.sh, docs/performance.md).
-
-func benchRealisticAllocation(b *testing.B) []byte {
-	b.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "kubelet-generated", "allocation", "realistic", "allocated_pods_state"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	return data
-}
-
-// BenchmarkDecode decodes and verifies the realistic file.
-func BenchmarkDecode(b *testing.B) {
-	data := benchRealisticAllocation(b)
-	for b.Loop() {
-		if _, err := allocation.Decode(data); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkEncode encodes the realistic file's state.
-func BenchmarkEncode(b *testing.B) {
-	data := benchRealisticAllocation(b)
-	s, err := allocation.Decode(data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if _, err := allocation.Encode(*s); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkExamine examines the realistic file (everything ckpt inspect
-// and verify report).
-func BenchmarkExamine(b *testing.B) {
-	data := benchRealisticAllocation(b)
-	for b.Loop() {
-		allocation.Examine(data)
-	}
+// BenchmarkCodec is Decode, Encode and Examine on the realistic file kubelet
+// wrote (see codecbench).
+func BenchmarkCodec(b *testing.B) {
+	codecbench.Run(b, codecbench.Codec[*allocation.PodResourceCheckpointInfo]{
+		File:    "../../testdata/kubelet-generated/allocation/realistic/allocated_pods_state",
+		Decode:  allocation.Decode,
+		Encode:  func(s *allocation.PodResourceCheckpointInfo) ([]byte, error) { return allocation.Encode(*s) },
+		Examine: allocation.Examine,
+	})
 }

@@ -1,58 +1,19 @@
 package dra_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ckptkit/ckpt/kubelet/dra"
+	"github.com/ckptkit/ckpt/kubelet/internal/codecbench"
 )
 
-// The hot paths of this package on the realistic file of
-// testdata/kubelet-generated, for benchstat: go test -bench . -count 10.
-// They measure, they do not judge: the targets live in interop's
-// side-by-side run (scripts/bench-interop.sh, docs/performance.md).
-
-func benchRealisticDra(b *testing.B) []byte {
-	b.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "kubelet-generated", "dra", "realistic", "dra_manager_state"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	return data
-}
-
-// BenchmarkDecode decodes and verifies the realistic file.
-func BenchmarkDecode(b *testing.B) {
-	data := benchRealisticDra(b)
-	for b.Loop() {
-		if _, err := dra.Decode(data); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkEncode encodes the realistic file's state.
-func BenchmarkEncode(b *testing.B) {
-	data := benchRealisticDra(b)
-	s, err := dra.Decode(data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if _, err := dra.Encode(*s); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkExamine examines the realistic file (everything ckpt inspect
-// and verify report).
-func BenchmarkExamine(b *testing.B) {
-	data := benchRealisticDra(b)
-	for b.Loop() {
-		dra.Examine(data)
-	}
+// BenchmarkCodec is Decode, Encode and Examine on the realistic file kubelet
+// wrote (see codecbench).
+func BenchmarkCodec(b *testing.B) {
+	codecbench.Run(b, codecbench.Codec[*dra.CheckpointData]{
+		File:    "../../testdata/kubelet-generated/dra/realistic/dra_manager_state",
+		Decode:  dra.Decode,
+		Encode:  func(s *dra.CheckpointData) ([]byte, error) { return dra.Encode(*s) },
+		Examine: dra.Examine,
+	})
 }
