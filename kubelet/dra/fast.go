@@ -5,7 +5,6 @@ import (
 	"hash/crc32"
 	"math"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/ckptkit/ckpt/kubelet/internal/canonjson"
@@ -61,201 +60,33 @@ func decodeFast(data []byte) (cd *CheckpointData, ok bool) {
 // where JSON allows it, nothing after. It appends the unescaped Data
 // string to dst and returns it with the checksum.
 func scanEnvelope(b, dst []byte) (_ []byte, sum uint32, ok bool) {
-	i := skipWS(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return dst, 0, false
-	}
 	var haveData, haveSum bool
-	for {
-		i = skipWS(b, i+1)
-		key, end, ok := rawKey(b, i)
-		if !ok {
-			return dst, 0, false
-		}
-		i = skipWS(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return dst, 0, false
-		}
-		i = skipWS(b, i+1)
+	var stored uint64
+	r := canonjson.NewReader(b)
+	r.Object(func(key []byte) {
 		switch string(key) {
 		case "Data":
 			if haveData {
-				return dst, 0, false
+				r.Fail()
+				return
 			}
-			dst, i, ok = appendUnescaped(dst, b, i)
-			if !ok {
-				return dst, 0, false
-			}
-			haveData = true
+			dst, haveData = r.AppendStringValue(dst), true
 		case "Checksum":
 			if haveSum {
-				return dst, 0, false
+				r.Fail()
+				return
 			}
-			sum, i, ok = canonUint32(b, i)
-			if !ok {
-				return dst, 0, false
-			}
-			haveSum = true
+			stored, haveSum = r.Uint64(), true
 		default:
-			return dst, 0, false
+			r.Fail()
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return dst, 0, false
-		}
-		if b[i] == '}' {
-			break
-		}
-		if b[i] != ',' {
-			return dst, 0, false
-		}
-	}
-	if !haveData || !haveSum || skipWS(b, i+1) != len(b) {
+	})
+	// A checksum above 32 bits does not fit kubelet's uint32: encoding/json
+	// fails, and so must the slow path.
+	if !r.End() || !haveData || !haveSum || stored > math.MaxUint32 {
 		return dst, 0, false
 	}
-	return dst, sum, true
-}
-
-// skipWS returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// rawKey reads the string at b[i] that must need no unescaping (plain
-// ASCII) and returns its bytes and the index after it.
-func rawKey(b []byte, i int) (key []byte, end int, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, 0, false
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return b[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return nil, 0, false
-		}
-	}
-	return nil, 0, false
-}
-
-// canonUint32 reads a canonical non-negative integer (no sign, no leading
-// zero, no fraction or exponent) that fits a uint32 at b[i:].
-func canonUint32(b []byte, i int) (uint32, int, bool) {
-	start := i
-	var v uint64
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		v = v*10 + uint64(b[i]-'0')
-		if v > math.MaxUint32 {
-			return 0, 0, false
-		}
-		i++
-	}
-	n := i - start
-	if n == 0 || n > 1 && b[start] == '0' || i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
-		return 0, 0, false
-	}
-	return uint32(v), i, true
-}
-
-// special marks the bytes that end a plain run inside a JSON string: the
-// quote, the backslash, control characters (which JSON forbids raw) and
-// non-ASCII bytes (which must be checked to be valid UTF-8).
-var special = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
-	}
-	return t
-}()
-
-// appendUnescaped reads the JSON string at b[i], appends its text,
-// unescaped as encoding/json unescapes it, to dst, and returns the index
-// after the closing quote. It fails where encoding/json would fail or
-// would change the text: surrogate escapes (which it pairs or replaces)
-// and invalid UTF-8 (which it replaces with U+FFFD).
-func appendUnescaped(dst, b []byte, i int) (_ []byte, end int, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return dst, 0, false
-	}
-	i++
-	ascii := true
-	run := i
-	for i < len(b) {
-		c := b[i]
-		if !special[c] {
-			i++
-			continue
-		}
-		switch {
-		case c == '"':
-			dst = append(dst, b[run:i]...)
-			if !ascii && !utf8.Valid(dst) {
-				return dst, 0, false
-			}
-			return dst, i + 1, true
-		case c >= utf8.RuneSelf:
-			ascii = false
-			i++
-			continue
-		case c < 0x20:
-			return dst, 0, false
-		}
-		// A backslash.
-		dst = append(dst, b[run:i]...)
-		if i+1 >= len(b) {
-			return dst, 0, false
-		}
-		switch e := b[i+1]; e {
-		case '"', '\\', '/':
-			dst = append(dst, e)
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			v, ok := hex4(b[i+2:])
-			if !ok || v >= 0xD800 && v < 0xE000 {
-				return dst, 0, false
-			}
-			dst = utf8.AppendRune(dst, rune(v))
-			i += 4
-		default:
-			return dst, 0, false
-		}
-		i += 2
-		run = i
-	}
-	return dst, 0, false
-}
-
-func hex4(b []byte) (uint32, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var v uint32
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint32(c)
-	}
-	return v, true
+	return dst, uint32(stored), true
 }
 
 // fastDecoder reads the Data JSON into a CheckpointData. The result must

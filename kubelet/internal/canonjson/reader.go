@@ -201,14 +201,20 @@ func (r *Reader) unescape(start int) []byte {
 		}
 		end++
 	}
-	out := make([]byte, 0, min(end, len(r.b))-start)
+	return r.unescapeInto(make([]byte, 0, min(end, len(r.b))-start), start)
+}
+
+// unescapeInto appends to out the string that starts at start, from the
+// first backslash at r.i on.
+func (r *Reader) unescapeInto(out []byte, start int) []byte {
+	base := len(out)
 	out = append(out, r.b[start:r.i]...)
 	for r.i < len(r.b) {
 		c := r.b[r.i]
 		switch {
 		case c == '"':
 			r.i++
-			if !utf8.Valid(out) {
+			if !utf8.Valid(out[base:]) {
 				r.bad = true
 				return nil
 			}
@@ -541,4 +547,39 @@ func (r *Reader) StringOwned() string {
 	}
 	// b is the unescaped copy, which nothing else references or changes.
 	return unsafe.String(&b[0], len(b))
+}
+
+// AppendStringValue reads a string value and appends its unescaped bytes to
+// dst, for a caller that reuses one buffer across documents. On failure it
+// returns dst unchanged in length and fails the reader.
+func (r *Reader) AppendStringValue(dst []byte) []byte {
+	if !r.expect('"') {
+		return dst
+	}
+	start := r.i
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			s := r.b[start:r.i]
+			r.i++
+			if !utf8.Valid(s) {
+				r.bad = true // encoding/json would replace the bad bytes
+				return dst
+			}
+			return append(dst, s...)
+		case c == '\\':
+			out := r.unescapeInto(dst, start)
+			if r.bad {
+				return dst
+			}
+			return out
+		case c < 0x20:
+			r.bad = true
+			return dst
+		}
+		r.i++
+	}
+	r.bad = true
+	return dst
 }
