@@ -62,72 +62,36 @@ func decodeFast(data []byte) (*PodResourceCheckpointInfo, bool) {
 	return info, true
 }
 
-// envelope reads the file as json.Marshal writes it,
-// {"data":"<string>","checksum":N} with nothing else but trailing white
-// space, and returns the unescaped data string (a new slice) and N.
-//
-// It does not use canonjson.Reader.StringBytes, which unescapes into a
-// buffer that grows by appending: for a data string of tens of KiB that
-// allocates several times the string's size. The data string is
-// unescaped here in one exactly sized allocation instead, and only the
-// escapes \" and \\ (all Marshal writes for the printable ASCII that
-// kubelet's data holds) are accepted: any other escape, a control byte or
-// a non-ASCII byte declines, and the slow path reads the file.
+// envelope reads the file {"data":"<string>","checksum":N} (each key once,
+// spelled exactly so) and returns the unescaped data string, in memory of
+// its own sized once (canonjson's StringOwned), and N.
 func envelope(data []byte) (raw []byte, stored uint64, ok bool) {
-	const head, mid = `{"data":"`, `","checksum":`
-	if !bytes.HasPrefix(data, []byte(head)) {
-		return nil, 0, false
-	}
-	s := data[len(head):]
-	end, escapes := 0, 0
-	for end < len(s) && s[end] != '"' {
-		switch c := s[end]; {
-		case c == '\\':
-			if end+1 >= len(s) || s[end+1] != '"' && s[end+1] != '\\' {
-				return nil, 0, false
+	var haveData, haveSum bool
+	var text string
+	r := canonjson.NewReader(data)
+	r.Object(func(key []byte) {
+		switch string(key) {
+		case "data":
+			if haveData {
+				r.Fail()
+				return
 			}
-			escapes++
-			end += 2
-		case c < 0x20 || c >= 0x80:
-			return nil, 0, false
+			text, haveData = r.StringOwned(), true
+		case "checksum":
+			if haveSum {
+				r.Fail()
+				return
+			}
+			stored, haveSum = r.Uint64(), true
 		default:
-			end++
+			r.Fail()
 		}
-	}
-	if end >= len(s) || !bytes.HasPrefix(s[end:], []byte(mid)) {
+	})
+	if !r.End() || !haveData || !haveSum {
 		return nil, 0, false
 	}
-	rest := s[end+len(mid):]
-	n := 0
-	for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
-		d := uint64(rest[n] - '0')
-		if stored > (1<<64-1-d)/10 {
-			return nil, 0, false
-		}
-		stored = stored*10 + d
-		n++
-	}
-	if n == 0 || n > 1 && rest[0] == '0' || n >= len(rest) || rest[n] != '}' {
-		return nil, 0, false
-	}
-	for _, c := range rest[n+1:] {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return nil, 0, false
-		}
-	}
-	raw = make([]byte, 0, end-escapes)
-	src := s[:end]
-	for len(src) > 0 {
-		i := bytes.IndexByte(src, '\\')
-		if i < 0 {
-			raw = append(raw, src...)
-			break
-		}
-		raw = append(raw, src[:i]...)
-		raw = append(raw, src[i+1])
-		src = src[i+2:]
-	}
-	return raw, stored, true
+	// Read only from here on: the decoder's strings share it.
+	return unsafe.Slice(unsafe.StringData(text), len(text)), stored, true
 }
 
 // fastDecoder reads the data string. Every string it returns is a

@@ -193,15 +193,17 @@ func (r *Reader) StringBytes() []byte {
 // unescape continues StringBytes from the first backslash at r.i.
 func (r *Reader) unescape(start int) []byte {
 	// Size the copy once: the unescaped string is no longer than the
-	// escaped one up to the closing quote.
-	end := r.i
+	// escaped one up to the closing quote, less one byte per escape.
+	// Each escape is at least one byte shorter unescaped.
+	end, escapes := r.i, 0
 	for end < len(r.b) && r.b[end] != '"' {
 		if r.b[end] == '\\' {
 			end++
+			escapes++
 		}
 		end++
 	}
-	return r.unescapeInto(make([]byte, 0, min(end, len(r.b))-start), start)
+	return r.unescapeInto(make([]byte, 0, max(0, min(end, len(r.b))-start-escapes)), start)
 }
 
 // unescapeInto appends to out the string that starts at start, from the
