@@ -377,6 +377,12 @@ func (e *examiner) examineOld(data []byte, top map[string]json.RawMessage) {
 // and adds semantic notes and tables.
 func (e *examiner) finish(c *Content, format string, failed []error) {
 	cpuErr := checkRestoredCPUSets(c)
+	holds := "the file decodes (it carries no checksum to verify)"
+	for _, ck := range e.res.Checksums {
+		if ck.OK {
+			holds = "checksums hold"
+		}
+	}
 	switch {
 	case len(failed) > 0:
 		e.res.Verdict = check.Corrupt
@@ -388,12 +394,12 @@ func (e *examiner) finish(c *Content, format string, failed []error) {
 		// Kubelet has no limit: it would try to allocate every id. Say
 		// that the refusal is ckpt's, not kubelet's.
 		e.res.Verdict = check.Invalid
-		e.res.Err = fmt.Errorf("cpu manager %s: checksums hold, but a cpuset is beyond what ckpt reads "+
-			"(kubelet would try to allocate every CPU id in it): %w", strings.ToUpper(format), cpuErr)
+		e.res.Err = fmt.Errorf("cpu manager %s: %s, but a cpuset is beyond what ckpt reads "+
+			"(kubelet would try to allocate every CPU id in it): %w", strings.ToUpper(format), holds, cpuErr)
 	case cpuErr != nil:
 		e.res.Verdict = check.Invalid
-		e.res.Err = fmt.Errorf("cpu manager %s: checksums hold, but kubelet refuses to restore the state: %w",
-			strings.ToUpper(format), cpuErr)
+		e.res.Err = fmt.Errorf("cpu manager %s: %s, but kubelet refuses to restore the state: %w",
+			strings.ToUpper(format), holds, cpuErr)
 	default:
 		e.res.Verdict = check.Valid
 		unverified := len(e.res.Checksums) > 0
