@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"github.com/ckptkit/ckpt/kubelet/internal/fastpathtest"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,57 +193,31 @@ func bumpChecksum(t testing.TB, data []byte, delta uint64) []byte {
 	return append(out, rest[n:]...)
 }
 
-// agree runs the fast and slow paths on data and fails t if the fast path
-// accepts what the slow one does not, or reads it differently. It reports
-// whether the fast path accepted.
+// paths are this package's decoders, for fastpathtest.
+var paths = fastpathtest.Paths[*PodResourceCheckpointInfo]{
+	Fast:   decodeFast,
+	Slow:   decodeSlow,
+	Decode: Decode,
+	Valid: func(data []byte) (bool, string) {
+		r := Examine(data)
+		return r.Verdict == check.Valid && r.Format == FormatData133, fmt.Sprintf("%s %s (%v)", r.Verdict, r.Format, r.Err)
+	},
+}
+
+// agree holds the fast path to the full one on data (fastpathtest.Agree).
 func agree(t *testing.T, data []byte) bool {
 	t.Helper()
-	got, ok := decodeFast(data)
-	want, err := decodeSlow(data)
-	info, derr := Decode(data)
-	if !reflect.DeepEqual(info, want) || errString(derr) != errString(err) {
-		t.Fatalf("Decode differs from the slow path: %v, %v; want %v, %v", info, derr, want, err)
-	}
-	if !ok {
-		return false
-	}
-	if err != nil {
-		t.Fatalf("fast path accepts what the slow path rejects: %v", err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("fast path reads %#v, slow path %#v", got, want)
-	}
-	if r := Examine(data); r.Verdict != check.Valid || r.Format != FormatData133 {
-		t.Fatalf("fast path accepts a file Examine calls %s %s (%v)", r.Verdict, r.Format, r.Err)
-	}
-	return true
+	return fastpathtest.Agree(t, paths, data)
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+func errString(err error) string { return fastpathtest.ErrString(err) }
 
 func TestDecodeFastAgrees(t *testing.T) {
-	cases := append(testdataFiles(t), syntheticCases(t)...)
-	accepted := 0
-	for _, tc := range cases {
-		t.Run(tc.reason, func(t *testing.T) {
-			ok := agree(t, tc.data)
-			if ok {
-				accepted++
-			}
-			switch {
-			case tc.fast == "accept" && !ok:
-				t.Error("the fast path declines")
-			case tc.fast == "decline" && ok:
-				t.Error("the fast path accepts")
-			}
-		})
+	var cases []fastpathtest.Case
+	for _, tc := range append(testdataFiles(t), syntheticCases(t)...) {
+		cases = append(cases, fastpathtest.Case{Reason: tc.reason, Data: tc.data, Fast: tc.fast})
 	}
-	t.Logf("the fast path accepts %d of %d inputs", accepted, len(cases))
+	fastpathtest.Run(t, paths, cases)
 }
 
 func TestDecodeFastMutatedChecksum(t *testing.T) {
