@@ -164,6 +164,18 @@ func (r *Reader) StringBytes() []byte {
 		return nil
 	}
 	start := r.i
+	plain, escaped := r.scanPlain(start)
+	if escaped {
+		return r.unescape(start)
+	}
+	return plain
+}
+
+// scanPlain reads a string from start (after its opening quote) up to the
+// closing quote, which it consumes, returning the bytes between; or up to
+// the first backslash, where it stops with escaped set. It fails the
+// reader on a control byte, invalid UTF-8 or a missing closing quote.
+func (r *Reader) scanPlain(start int) (plain []byte, escaped bool) {
 	ascii := true
 	for r.i < len(r.b) {
 		c := r.b[r.i]
@@ -173,21 +185,21 @@ func (r *Reader) StringBytes() []byte {
 			r.i++
 			if !ascii && !utf8.Valid(s) {
 				r.bad = true // encoding/json would replace the bad bytes
-				return nil
+				return nil, false
 			}
-			return s
+			return s, false
 		case c == '\\':
-			return r.unescape(start)
+			return nil, true
 		case c < 0x20:
 			r.bad = true
-			return nil
+			return nil, false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 		r.i++
 	}
 	r.bad = true
-	return nil
+	return nil, false
 }
 
 // unescape continues StringBytes from the first backslash at r.i.
@@ -559,29 +571,14 @@ func (r *Reader) AppendStringValue(dst []byte) []byte {
 		return dst
 	}
 	start := r.i
-	for r.i < len(r.b) {
-		c := r.b[r.i]
-		switch {
-		case c == '"':
-			s := r.b[start:r.i]
-			r.i++
-			if !utf8.Valid(s) {
-				r.bad = true // encoding/json would replace the bad bytes
-				return dst
-			}
-			return append(dst, s...)
-		case c == '\\':
-			out := r.unescapeInto(dst, start)
-			if r.bad {
-				return dst
-			}
+	plain, escaped := r.scanPlain(start)
+	if escaped {
+		if out := r.unescapeInto(dst, start); !r.bad {
 			return out
-		case c < 0x20:
-			r.bad = true
-			return dst
 		}
-		r.i++
 	}
-	r.bad = true
-	return dst
+	if r.bad {
+		return dst
+	}
+	return append(dst, plain...)
 }
